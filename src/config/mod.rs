@@ -1,0 +1,158 @@
+//! User configuration: where praxis keeps its files ([`paths`]) and what `config.toml` says
+//! (agents, timeouts, theme and keymap names).
+//!
+//! A config file that cannot be read or parsed is an error value naming the file, line and key;
+//! callers show it and fall back to the defaults. Nothing here panics on user input.
+
+pub mod paths;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use paths::Paths;
+
+/// The name of the built-in demo agent, present in every configuration.
+pub const DEMO_AGENT: &str = "demo";
+
+/// `config.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The agent used when none is named.
+    pub default_agent: String,
+    /// How long one prompt may run before it is cancelled (and the agent killed if it ignores
+    /// the cancel). Sessions may override it.
+    pub prompt_timeout_secs: u64,
+    /// How long an agent gets to honour `session/cancel` (after a timeout) or SIGTERM.
+    pub cancel_grace_secs: u64,
+    /// Agents by name, in the shape Zed users know: `command`, `args`, `env`.
+    pub agents: BTreeMap<String, AgentDef>,
+    /// Theme name (a file in `themes/`).
+    pub theme: String,
+    /// Keymap name (a file in `keymaps/`).
+    pub keymap: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_agent: DEMO_AGENT.into(),
+            prompt_timeout_secs: 600,
+            cancel_grace_secs: 5,
+            agents: BTreeMap::new(),
+            theme: "dark".into(),
+            keymap: "default".into(),
+        }
+    }
+}
+
+/// One `[agents.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentDef {
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Which of the agent's `authMethods` to use when it demands authentication
+    /// (default: the first one it offers).
+    #[serde(default)]
+    pub auth_method: Option<String>,
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads `config.toml` from `dir`; a missing file means the defaults.
+    pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+        let path = dir.join("config.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// Parses config text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: describe_toml_error(text, &e),
+        })?;
+        if config.prompt_timeout_secs == 0 {
+            return Err(ConfigError::Parse {
+                path: path.to_owned(),
+                message: "prompt_timeout_secs must be at least 1".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+/// "line 3, column 9: unknown field `comand`, expected ..." from a toml error.
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_agents_in_zed_shape() {
+        let c = Config::parse(
+            r#"
+default_agent = "gemini"
+[agents.gemini]
+command = "gemini"
+args = ["--experimental-acp"]
+env = { GEMINI_API_KEY = "k" }
+"#,
+            Path::new("config.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.default_agent, "gemini");
+        assert_eq!(c.agents["gemini"].args, vec!["--experimental-acp"]);
+        assert_eq!(c.agents["gemini"].env["GEMINI_API_KEY"], "k");
+        assert_eq!(c.prompt_timeout_secs, 600);
+    }
+
+    #[test]
+    fn bad_config_names_file_line_and_key() {
+        let err = Config::parse(
+            "theme = \"dark\"\n[agents.x]\ncomand = \"x\"\n",
+            Path::new("/c/config.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("/c/config.toml: line 3"), "{err}");
+        assert!(err.contains("comand"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), Config::default());
+    }
+}

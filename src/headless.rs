@@ -1,0 +1,295 @@
+//! `praxis prompt`: one prompt, one session, the answer streamed to stdout as plain text.
+//!
+//! Tool calls, plans and permission decisions become readable lines; agent text is printed
+//! with control characters and escape sequences removed. Exit status: 0 on `end_turn`, 1 when
+//! the turn ends otherwise or fails, 2 when the session cannot start, 130 after Ctrl+C.
+
+use crate::node::client::{PermissionAnswer, PromptDone};
+use crate::node::{LocalNode, NodeClient, NodeEvent, NodeSettings, SessionOptions};
+use crate::protocol::acp::{content_text, schema, Update};
+use crate::protocol::RpcError;
+use std::io::Write;
+
+/// Arguments of `praxis prompt`.
+#[derive(Debug, Clone)]
+pub struct PromptArgs {
+    pub options: SessionOptions,
+    pub text: String,
+}
+
+/// Runs one prompt against a fresh local node; returns the process exit status.
+pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
+    let mut out = std::io::stdout().lock();
+    let (client, mut events) = match NodeClient::connect(LocalNode::start(settings)).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("praxis: the local node did not start: {}", e.message);
+            return 2;
+        }
+    };
+    let session = match client.new_session(&args.options).await {
+        Ok(s) => s.session_id,
+        Err(e) => {
+            eprintln!(
+                "praxis: cannot start agent `{}`: {}",
+                args.options.agent, e.message
+            );
+            return 2;
+        }
+    };
+    let prompt = {
+        let (client, session, text) = (client.clone(), session.clone(), args.text.clone());
+        tokio::spawn(async move { client.prompt(&session, &text).await })
+    };
+    tokio::pin!(prompt);
+    let mut printer = Printer::default();
+    let mut interrupted = false;
+    let mut failure: Option<String> = None;
+    let outcome: Result<PromptDone, RpcError> = loop {
+        tokio::select! {
+            done = &mut prompt => break done.unwrap_or_else(|e| Err(RpcError::internal(e))),
+            Some(event) = events.recv() => match event {
+                NodeEvent::Update { session: s, update } if s == session => {
+                    let _ = out.write_all(printer.update(&update).as_bytes());
+                    let _ = out.flush();
+                }
+                NodeEvent::Permission { request, ask, .. } => {
+                    let title = ask.tool_call.fields.title.clone().unwrap_or_else(|| "a tool call".into());
+                    let reject = ask.options.iter().find(|o| matches!(o.kind, schema::PermissionOptionKind::RejectOnce | schema::PermissionOptionKind::RejectAlways));
+                    eprintln!("praxis: the agent asked permission for {title}; rejected (use --yolo to approve such requests)");
+                    let answer = match reject {
+                        Some(o) => PermissionAnswer::Selected(o.option_id.0.to_string()),
+                        None => PermissionAnswer::Cancelled,
+                    };
+                    client.answer_permission(request, answer);
+                }
+                NodeEvent::AutoApproved { title, .. } => {
+                    let _ = out.write_all(printer.line(&format!("[yolo] approved: {title}")).as_bytes());
+                }
+                NodeEvent::Status { status, reason: Some(reason), .. } if status == crate::node::SessionStatus::Failed => {
+                    failure = Some(reason);
+                }
+                _ => {}
+            },
+            _ = tokio::signal::ctrl_c() => {
+                if interrupted {
+                    return 130;
+                }
+                interrupted = true;
+                eprintln!("\npraxis: cancelling (Ctrl+C again to quit at once)");
+                client.cancel(&session);
+            }
+        }
+    };
+    // Updates that arrived with the answer.
+    while let Ok(event) = events.try_recv() {
+        if let NodeEvent::Update { session: s, update } = event {
+            if s == session {
+                let _ = out.write_all(printer.update(&update).as_bytes());
+            }
+        }
+    }
+    let _ = out.write_all(printer.finish().as_bytes());
+    let _ = out.flush();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.close(&session)).await;
+    match outcome {
+        Ok(done) if done.stop_reason == "end_turn" => 0,
+        Ok(done) => {
+            let why = if done.timed_out {
+                " (prompt timed out)"
+            } else {
+                ""
+            };
+            eprintln!("praxis: the agent stopped: {}{why}", done.stop_reason);
+            if interrupted {
+                130
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            eprintln!("praxis: {}", failure.unwrap_or(e.message));
+            1
+        }
+    }
+}
+
+/// Turns updates into plain text, keeping track of whether the output ends mid-line.
+#[derive(Default)]
+pub struct Printer {
+    at_line_start: bool,
+    started: bool,
+    titles: std::collections::HashMap<String, String>,
+}
+
+/// The protocol's snake_case name of a unit enum value (`in_progress`).
+fn wire_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Printer {
+    /// Text for one update ("" for kinds that print nothing).
+    pub fn update(&mut self, update: &Update) -> String {
+        use schema::SessionUpdate as U;
+        let Update::Known(u) = update else {
+            return self.line(&format!("[{} update]", update.kind()));
+        };
+        match u.as_ref() {
+            U::AgentMessageChunk(c) => match content_text(&c.content) {
+                Some(t) => self.text(&sanitize(t)),
+                None => self.line("[non-text content]"),
+            },
+            U::ToolCall(tc) => {
+                let title = sanitize(&tc.title);
+                self.titles
+                    .insert(tc.tool_call_id.0.to_string(), title.clone());
+                self.line(&format!(
+                    "[tool] {title} ({}): {}",
+                    wire_name(&tc.kind),
+                    wire_name(&tc.status)
+                ))
+            }
+            U::ToolCallUpdate(tu) => match tu.fields.status {
+                Some(status) => {
+                    let id = tu.tool_call_id.0.to_string();
+                    let title = self.titles.get(&id).cloned().unwrap_or(id);
+                    let first = tu
+                        .fields
+                        .content
+                        .iter()
+                        .flatten()
+                        .find_map(|c| match c {
+                            schema::ToolCallContent::Content(c) => {
+                                content_text(&c.content).map(sanitize)
+                            }
+                            _ => None,
+                        })
+                        .and_then(|t| t.lines().next().map(str::to_owned))
+                        .filter(|_| status == schema::ToolCallStatus::Failed)
+                        .map(|l| format!(" — {l}"))
+                        .unwrap_or_default();
+                    self.line(&format!("[tool] {title}: {}{first}", wire_name(&status)))
+                }
+                None => String::new(),
+            },
+            U::Plan(p) => {
+                let steps: Vec<String> = p
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let mark = match e.status {
+                            schema::PlanEntryStatus::Completed => "x",
+                            schema::PlanEntryStatus::InProgress => "~",
+                            _ => " ",
+                        };
+                        format!("[{mark}] {}", sanitize(&e.content))
+                    })
+                    .collect();
+                self.line(&format!("[plan] {}", steps.join("  ")))
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn text(&mut self, t: &str) -> String {
+        if t.is_empty() {
+            return String::new();
+        }
+        self.started = true;
+        self.at_line_start = t.ends_with('\n');
+        t.to_string()
+    }
+
+    /// A line of its own (starting a new line first if needed).
+    pub fn line(&mut self, l: &str) -> String {
+        let lead = if self.started && !self.at_line_start {
+            "\n"
+        } else {
+            ""
+        };
+        self.started = true;
+        self.at_line_start = true;
+        format!("{lead}{l}\n")
+    }
+
+    /// A final newline if the output ends mid-line.
+    pub fn finish(&mut self) -> String {
+        if self.started && !self.at_line_start {
+            self.at_line_start = true;
+            "\n".into()
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Removes escape sequences and control characters (keeps newlines and tabs).
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                // CSI: ESC [ params final; OSC: ESC ] ... BEL or ESC \; others: ESC + one char.
+                match chars.peek() {
+                    Some('[') => {
+                        chars.next();
+                        for c in chars.by_ref() {
+                            if ('\x40'..='\x7e').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(']') => {
+                        chars.next();
+                        while let Some(c) = chars.next() {
+                            if c == '\x07' || (c == '\x1b' && chars.peek() == Some(&'\\')) {
+                                if c == '\x1b' {
+                                    chars.next();
+                                }
+                                break;
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        chars.next();
+                    }
+                    None => {}
+                }
+            }
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escapes_and_controls() {
+        assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
+        assert_eq!(sanitize("x\x1b]0;title\x07y"), "xy");
+        assert_eq!(sanitize("x\x1b]52;c;AAAA\x1b\\y"), "xy");
+        assert_eq!(sanitize("tab\tnew\nbell\x07cr\r"), "tab\tnew\nbellcr");
+    }
+
+    #[test]
+    fn printer_puts_tool_lines_on_their_own_line() {
+        let mut p = Printer::default();
+        let chunk = Update::from_value(
+            serde_json::json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hello"}}),
+        );
+        let mut s = p.update(&chunk);
+        s.push_str(&p.line("[tool] x"));
+        s.push_str(&p.update(&chunk));
+        s.push_str(&p.finish());
+        assert_eq!(s, "hello\n[tool] x\nhello\n");
+    }
+}

@@ -1,0 +1,227 @@
+//! The `praxis` command line: parses arguments, loads the configuration, sets up logging, and
+//! hands off to the headless runner, the demo agent, or the transcript exporter.
+
+use clap::{Parser, Subcommand};
+use praxis::config::{Config, Paths};
+use praxis::headless::{self, PromptArgs};
+use praxis::node::{NodeSettings, SessionOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "praxis",
+    version,
+    about = "A terminal chat client for ACP agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Send one prompt to an agent and print the streamed answer.
+    Prompt {
+        /// The agent to use (from config.toml, or `demo`).
+        #[arg(long, short)]
+        agent: Option<String>,
+        /// Approve every permission request the agent makes.
+        #[arg(long)]
+        yolo: bool,
+        /// The agent's working directory (default: the current one).
+        #[arg(long)]
+        cwd: Option<PathBuf>,
+        /// Prompt timeout in seconds (default: prompt_timeout_secs from config.toml).
+        #[arg(long, short = 'T')]
+        timeout: Option<u64>,
+        /// The prompt.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Run a built-in agent on stdin/stdout.
+    Agent {
+        #[command(subcommand)]
+        which: AgentCommand,
+    },
+    /// Export a session's transcript (Markdown) from its journal.
+    Transcript {
+        /// The session id (as shown by praxis, or the journal file's name).
+        session: String,
+        /// Where to write it (default: stdout).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List the agents praxis can start.
+    Agents,
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// The demo agent: a real ACP agent that needs no API key.
+    Demo {
+        /// Demand authentication (succeeds when PRAXIS_DEMO_TOKEN is set).
+        #[arg(long)]
+        require_auth: bool,
+        /// Pause between streamed chunks, in milliseconds.
+        #[arg(long, default_value_t = 12)]
+        delay_ms: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::discover();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("praxis: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Agent {
+            which:
+                AgentCommand::Demo {
+                    require_auth,
+                    delay_ms,
+                },
+        }) => {
+            init_logging(None);
+            let opts = praxis::demo_agent::DemoOptions {
+                require_auth,
+                delay_ms,
+            };
+            runtime.block_on(praxis::demo_agent::run(opts))
+        }
+        Some(Command::Prompt {
+            agent,
+            yolo,
+            cwd,
+            timeout,
+            text,
+        }) => {
+            init_logging(Some(&paths));
+            let Some(config) = load_config(&paths) else {
+                return ExitCode::from(2);
+            };
+            let cwd = match cwd.map(Ok).unwrap_or_else(std::env::current_dir) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("praxis: no usable working directory: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let options = SessionOptions {
+                agent: agent.unwrap_or_else(|| config.default_agent.clone()),
+                cwd,
+                yolo,
+                prompt_timeout_secs: timeout,
+            };
+            let settings = node_settings(&config, paths);
+            let args = PromptArgs {
+                options,
+                text: text.join(" "),
+            };
+            runtime.block_on(headless::run(settings, args))
+        }
+        Some(Command::Transcript { session, output }) => {
+            export_transcript(&paths, &session, output)
+        }
+        Some(Command::Agents) => {
+            let Some(config) = load_config(&paths) else {
+                return ExitCode::from(2);
+            };
+            let settings = node_settings(&config, paths);
+            for c in settings.connectors.iter() {
+                println!(
+                    "{:<12} {} {}",
+                    c.name,
+                    c.command.program.display(),
+                    c.command.args.join(" ")
+                );
+            }
+            0
+        }
+        None => {
+            eprintln!(
+                "praxis: the full-screen client is not built yet; use `praxis prompt \"…\"` (see `praxis --help`)"
+            );
+            2
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn load_config(paths: &Paths) -> Option<Config> {
+    match Config::load(&paths.config_dir) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("praxis: {e}");
+            None
+        }
+    }
+}
+
+fn node_settings(config: &Config, paths: Paths) -> NodeSettings {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("praxis"));
+    NodeSettings::from_config(config, paths, &exe)
+}
+
+fn export_transcript(paths: &Paths, session: &str, output: Option<PathBuf>) -> i32 {
+    let file = paths.sessions_dir().join(format!("{session}.jsonl"));
+    let journal = match std::fs::read_to_string(&file) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("praxis: cannot read the journal {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let markdown = praxis::transcript::journal_to_markdown(&journal);
+    match output {
+        Some(path) => match std::fs::write(&path, markdown) {
+            Ok(()) => {
+                eprintln!("praxis: transcript written to {}", path.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("praxis: cannot write {}: {e}", path.display());
+                1
+            }
+        },
+        None => {
+            print!("{markdown}");
+            0
+        }
+    }
+}
+
+/// Logs go to `<data>/logs/praxis.log` (or stderr for agents, whose stderr the node captures).
+/// `PRAXIS_LOG` sets the filter (default `info`).
+fn init_logging(paths: Option<&Paths>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PRAXIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    match paths {
+        None => {
+            let _ = builder.with_writer(std::io::stderr).try_init();
+        }
+        Some(paths) => {
+            let dir = paths.logs_dir();
+            let file = std::fs::create_dir_all(&dir).and_then(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("praxis.log"))
+            });
+            if let Ok(file) = file {
+                let _ = builder.with_writer(std::sync::Mutex::new(file)).try_init();
+            }
+        }
+    }
+}

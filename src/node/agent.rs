@@ -1,0 +1,236 @@
+//! The node's ACP client connection to one agent process: spawning it, the `initialize` /
+//! `authenticate` / `session/new` handshake, and typed calls guarded by the capabilities the
+//! agent advertised (`session/load`, `session/list`, `session/close`).
+
+use super::connectors::Connector;
+use crate::protocol::acp::{method, PROTOCOL_VERSION};
+use crate::protocol::jsonrpc::codes;
+use crate::protocol::{Incoming, Peer, RpcError};
+use crate::transport::stdio::{self, AgentProcess};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long an agent gets to answer the handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A started agent with a live session.
+pub struct AgentConn {
+    pub peer: Peer,
+    pub process: AgentProcess,
+    /// The agent's `initialize` result.
+    pub init: Value,
+    /// The agent's own id for the session.
+    pub session_id: String,
+    /// The agent's `session/new` result (modes, models, ...).
+    pub new_session: Value,
+}
+
+/// Why an agent could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Spawn(#[from] stdio::SpawnError),
+    #[error("agent `{agent}` failed during {step}: {error}")]
+    Handshake {
+        agent: String,
+        step: &'static str,
+        error: RpcError,
+    },
+    #[error("agent `{agent}` requires authentication ({methods}); {detail}")]
+    AuthRequired {
+        agent: String,
+        methods: String,
+        detail: String,
+    },
+}
+
+impl StartError {
+    pub fn to_rpc(&self) -> RpcError {
+        let code = match self {
+            StartError::AuthRequired { .. } => codes::AUTH_REQUIRED,
+            _ => codes::INTERNAL_ERROR,
+        };
+        RpcError::new(code, self.to_string())
+    }
+}
+
+/// The capabilities praxis offers agents: file access (confined to the session's cwd), no
+/// terminals.
+pub fn client_capabilities() -> Value {
+    json!({ "fs": { "readTextFile": true, "writeTextFile": true }, "terminal": false })
+}
+
+impl AgentConn {
+    /// Spawns `connector` in `cwd` and opens a session. Returns the connection and the agent's
+    /// incoming frames (not yet consumed, so nothing is lost before the caller is ready).
+    pub async fn start(
+        connector: &Connector,
+        cwd: &Path,
+        mcp_servers: Value,
+        stderr_log: &Path,
+    ) -> Result<(AgentConn, mpsc::UnboundedReceiver<Incoming>), StartError> {
+        let (process, transport) = stdio::spawn(&connector.command, cwd, stderr_log)?;
+        let (peer, incoming) = Peer::spawn(transport);
+        let agent = connector.name.clone();
+        let fail = |step: &'static str| {
+            let agent = agent.clone();
+            move |error: RpcError| StartError::Handshake { agent, step, error }
+        };
+        let result = async {
+            let init = timed(peer.request(
+                method::INITIALIZE,
+                json!({
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "clientCapabilities": client_capabilities(),
+                    "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
+                }),
+            ))
+            .await
+            .map_err(fail("initialize"))?;
+            let params = json!({ "cwd": cwd, "mcpServers": mcp_servers });
+            let new_session = match timed(peer.request(method::SESSION_NEW, params.clone())).await {
+                Err(e) if e.code == codes::AUTH_REQUIRED => {
+                    authenticate(&peer, &init, connector, &e).await?;
+                    timed(peer.request(method::SESSION_NEW, params))
+                        .await
+                        .map_err(fail("session/new"))?
+                }
+                other => other.map_err(fail("session/new"))?,
+            };
+            let session_id = new_session
+                .get("sessionId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    fail("session/new")(RpcError::internal("the answer has no sessionId"))
+                })?
+                .to_string();
+            Ok((init, session_id, new_session))
+        }
+        .await;
+        match result {
+            Ok((init, session_id, new_session)) => Ok((
+                AgentConn {
+                    peer,
+                    process,
+                    init,
+                    session_id,
+                    new_session,
+                },
+                incoming,
+            )),
+            Err(e) => {
+                process.terminate(Duration::from_secs(1)).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the agent advertised `agentCapabilities.sessionCapabilities.<name>`.
+    pub fn has_session_capability(&self, name: &str) -> bool {
+        self.init
+            .pointer(&format!("/agentCapabilities/sessionCapabilities/{name}"))
+            .is_some_and(|v| !v.is_null())
+    }
+
+    pub fn supports_load(&self) -> bool {
+        self.init
+            .pointer("/agentCapabilities/loadSession")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// `session/list` on the agent, when it advertises it.
+    pub async fn list_sessions(&self) -> Result<Value, RpcError> {
+        if !self.has_session_capability("list") {
+            return Err(RpcError::method_not_found(
+                "session/list (not advertised by the agent)",
+            ));
+        }
+        self.peer.request(method::SESSION_LIST, json!({})).await
+    }
+
+    /// `session/load` on the agent, when it advertises it (history arrives as updates).
+    pub async fn load_session(&self, session_id: &str, cwd: &Path) -> Result<Value, RpcError> {
+        if !self.supports_load() {
+            return Err(RpcError::method_not_found(
+                "session/load (not advertised by the agent)",
+            ));
+        }
+        self.peer
+            .request(
+                method::SESSION_LOAD,
+                json!({ "sessionId": session_id, "cwd": cwd, "mcpServers": [] }),
+            )
+            .await
+    }
+
+    /// `session/close` on the agent when it advertises it; errors are not fatal.
+    pub async fn close_session(&self) {
+        if self.has_session_capability("close") {
+            let call = self.peer.request(
+                method::SESSION_CLOSE,
+                json!({ "sessionId": self.session_id }),
+            );
+            if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), call).await {
+                tracing::debug!(error = %e, "agent refused session/close");
+            }
+        }
+    }
+}
+
+async fn timed(
+    call: impl std::future::Future<Output = Result<Value, RpcError>>,
+) -> Result<Value, RpcError> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(RpcError::internal(format!(
+                "no answer within {} s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )))
+        })
+}
+
+/// Answers an agent's demand for authentication with the configured (or first) method.
+async fn authenticate(
+    peer: &Peer,
+    init: &Value,
+    connector: &Connector,
+    demand: &RpcError,
+) -> Result<(), StartError> {
+    let offered: Vec<String> = init
+        .get("authMethods")
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let methods = if offered.is_empty() {
+        "it offers no auth methods".to_string()
+    } else {
+        format!("methods: {}", offered.join(", "))
+    };
+    let auth_required = |detail: String| StartError::AuthRequired {
+        agent: connector.name.clone(),
+        methods: methods.clone(),
+        detail,
+    };
+    let chosen = connector
+        .auth_method
+        .clone()
+        .or_else(|| offered.first().cloned());
+    let Some(method_id) = chosen else {
+        return Err(auth_required(format!("the agent said: {}", demand.message)));
+    };
+    match timed(peer.request(method::AUTHENTICATE, json!({ "methodId": method_id }))).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(auth_required(format!(
+            "authenticating with `{method_id}` failed: {}. Configure the agent's credentials (for example an API key under [agents.{}.env] in config.toml) and try again",
+            e.message, connector.name
+        ))),
+    }
+}
