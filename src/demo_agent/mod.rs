@@ -283,7 +283,7 @@ impl Demo {
             let s = sessions
                 .get(&sid)
                 .ok_or_else(|| RpcError::not_found(format!("no session {sid}")))?;
-            let _ = s.cancel.send(false);
+            s.cancel.send_replace(false);
             (s.cwd.clone(), s.cancel.subscribe())
         };
         let text: String = params

@@ -97,7 +97,12 @@ impl Peer {
             queued: Arc::new(AtomicU64::new(0)),
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        let reader = peer.clone();
+        // The reader holds the pending map but not the sender, so dropping every `Peer` closes
+        // the outgoing side.
+        let reader = Reader {
+            pending: peer.pending.clone(),
+            queued: peer.queued.clone(),
+        };
         tokio::spawn(async move {
             let reason = loop {
                 match incoming.recv().await {
@@ -112,49 +117,8 @@ impl Peer {
         (peer, rx)
     }
 
-    fn dispatch(&self, line: &str, tx: &mpsc::UnboundedSender<Incoming>) {
-        let msg = match Message::parse(line) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, frame = %preview(line), "skipped a malformed frame");
-                return;
-            }
-        };
-        match msg {
-            Message::Response { id, result } => {
-                let waiter = self.lock().waiting.remove(&id);
-                match waiter {
-                    Some(w) => {
-                        let _ = w.send((result, self.queued.load(Ordering::Acquire)));
-                    }
-                    None => tracing::warn!(%id, "response to an unknown request id"),
-                }
-            }
-            Message::Request { id, method, params } => {
-                self.queued.fetch_add(1, Ordering::Release);
-                let _ = tx.send(Incoming::Request { id, method, params });
-            }
-            Message::Notification { method, params } => {
-                self.queued.fetch_add(1, Ordering::Release);
-                let _ = tx.send(Incoming::Notification { method, params });
-            }
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn close(&self, reason: &str) {
-        let waiting = {
-            let mut p = self.lock();
-            p.closed = Some(reason.to_string());
-            std::mem::take(&mut p.waiting)
-        };
-        let queued = self.queued.load(Ordering::Acquire);
-        for (_, w) in waiting {
-            let _ = w.send((Err(RpcError::closed(reason)), queued));
-        }
     }
 
     /// Why the connection closed, once it has.
@@ -242,6 +206,59 @@ impl Peer {
     }
 }
 
+/// The reading half: routes responses to their callers, everything else to the owner.
+struct Reader {
+    pending: Arc<Mutex<Pending>>,
+    queued: Arc<AtomicU64>,
+}
+
+impl Reader {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dispatch(&self, line: &str, tx: &mpsc::UnboundedSender<Incoming>) {
+        let msg = match Message::parse(line) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, frame = %preview(line), "skipped a malformed frame");
+                return;
+            }
+        };
+        match msg {
+            Message::Response { id, result } => {
+                let waiter = self.lock().waiting.remove(&id);
+                match waiter {
+                    Some(w) => {
+                        let _ = w.send((result, self.queued.load(Ordering::Acquire)));
+                    }
+                    None => tracing::warn!(%id, "response to an unknown request id"),
+                }
+            }
+            Message::Request { id, method, params } => {
+                self.queued.fetch_add(1, Ordering::Release);
+                let _ = tx.send(Incoming::Request { id, method, params });
+            }
+            Message::Notification { method, params } => {
+                self.queued.fetch_add(1, Ordering::Release);
+                let _ = tx.send(Incoming::Notification { method, params });
+            }
+        }
+    }
+
+    fn close(&self, reason: &str) {
+        let waiting = {
+            let mut p = self.lock();
+            p.closed = Some(reason.to_string());
+            std::mem::take(&mut p.waiting)
+        };
+        let queued = self.queued.load(Ordering::Acquire);
+        for (_, w) in waiting {
+            let _ = w.send((Err(RpcError::closed(reason)), queued));
+        }
+    }
+}
+
 fn preview(line: &str) -> String {
     line.chars().take(120).collect()
 }
@@ -280,16 +297,26 @@ mod tests {
 
     #[tokio::test]
     async fn closing_fails_pending_requests_with_the_reason() {
-        let (a, b) = memory::pair();
-        let (client, _client_in) = Peer::spawn(a);
-        let (_server, mut server_in) = Peer::spawn(b);
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+        let (in_tx, in_rx) = mpsc::unbounded_channel();
+        let (client, mut incoming) = Peer::spawn(Transport {
+            outgoing: out_tx,
+            incoming: in_rx,
+        });
         let c = client.clone();
         let call = tokio::spawn(async move { c.request("x", Value::Null).await });
-        let _ = server_in.recv().await;
-        drop(_server);
-        drop(server_in);
+        assert!(out_rx.recv().await.unwrap().contains("\"method\":\"x\""));
+        in_tx
+            .send(Inbound::Closed("agent exited (exit status 3)".into()))
+            .unwrap();
         let err = call.await.unwrap().unwrap_err();
         assert_eq!(err.code, crate::protocol::jsonrpc::codes::CONNECTION_CLOSED);
-        assert!(client.request("y", Value::Null).await.is_err());
+        assert_eq!(err.message, "agent exited (exit status 3)");
+        assert_eq!(
+            incoming.recv().await,
+            Some(Incoming::Closed("agent exited (exit status 3)".into()))
+        );
+        let later = client.request("y", Value::Null).await.unwrap_err();
+        assert_eq!(later.message, "agent exited (exit status 3)");
     }
 }
