@@ -66,7 +66,7 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
                 NodeEvent::AutoApproved { title, .. } => {
                     let _ = out.write_all(printer.line(&format!("[yolo] approved: {title}")).as_bytes());
                 }
-                NodeEvent::Status { status, reason: Some(reason), .. } if status == crate::node::SessionStatus::Failed => {
+                NodeEvent::Status { status: crate::node::SessionStatus::Failed, reason: Some(reason), .. } => {
                     failure = Some(reason);
                 }
                 _ => {}
