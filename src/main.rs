@@ -71,6 +71,11 @@ enum AgentCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        praxis::transport::stdio::kill_all_agents();
+        default_hook(info);
+    }));
     let paths = Paths::discover();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,6 +158,8 @@ fn main() -> ExitCode {
             2
         }
     };
+    praxis::transport::stdio::kill_all_agents();
+    drop(runtime);
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 

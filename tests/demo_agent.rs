@@ -417,3 +417,33 @@ async fn modes_can_be_set() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn agent_session_list_and_load_follow_advertised_capabilities() {
+    use praxis::node::agent::AgentConn;
+    let dir = tempfile::tempdir().unwrap();
+    let connector = connectors::demo(Path::new(PRAXIS), &[]);
+    let log = dir.path().join("stderr.log");
+    let (agent, _incoming) = AgentConn::start(&connector, dir.path(), serde_json::json!([]), &log)
+        .await
+        .unwrap();
+    // The demo advertises `sessionCapabilities.list` but not `loadSession`.
+    let listed = agent.list_sessions().await.unwrap();
+    assert_eq!(
+        listed["sessions"][0]["sessionId"],
+        agent.session_id.as_str()
+    );
+    let err = agent
+        .load_session(&agent.session_id, dir.path())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, -32601);
+    assert!(agent.has_session_capability("close"));
+    agent.close_session().await;
+    assert_eq!(
+        agent.list_sessions().await.unwrap()["sessions"],
+        serde_json::json!([])
+    );
+    agent.process.terminate(Duration::from_secs(1)).await;
+    assert!(agent.process.exit_status().is_some());
+}

@@ -19,6 +19,21 @@ use tokio::sync::{mpsc, watch};
 /// How many bytes of an agent's stderr are kept for error messages.
 const STDERR_TAIL: usize = 2048;
 
+/// Process groups of agents this process started and has not yet seen exit, so that every
+/// exit path (including a panic) can end them: agents do not always exit when stdin closes.
+static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn live_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kills every agent process group still running. Call on the way out of the program.
+pub fn kill_all_agents() {
+    for pgid in live_groups().drain(..) {
+        signal_group(pgid, libc::SIGKILL);
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentCommand {
@@ -86,6 +101,7 @@ pub fn spawn(
     let stderr = child.stderr.take().expect("stderr piped");
 
     let (exit_tx, exit_rx) = watch::channel(None);
+    live_groups().push(pid);
     tokio::spawn(async move {
         let status = child.wait().await.ok();
         let _ = exit_tx.send(status);
@@ -144,6 +160,7 @@ impl AgentProcess {
     /// Kills the whole process group at once.
     pub fn kill(&self) {
         signal_group(self.pid, libc::SIGKILL);
+        live_groups().retain(|p| *p != self.pid);
     }
 
     /// Asks the process group to stop (SIGTERM), then kills it after `grace`.
