@@ -10,5 +10,6 @@ pub mod demo_agent;
 pub mod headless;
 pub mod node;
 pub mod protocol;
+pub mod sanitize;
 pub mod transcript;
 pub mod transport;
