@@ -331,18 +331,18 @@ async fn start_errors_are_clear() {
 async fn authentication_is_attempted_and_a_refusal_is_explained() {
     let mut needs_auth = connectors::demo(Path::new(PRAXIS), &["--require-auth"]);
     needs_auth.name = "locked".into();
-    let mut with_token = needs_auth.clone();
+    let mut no_token = needs_auth.clone();
+    no_token.name = "no-token".into();
+    no_token.auth_method = Some("demo-token".into());
+    let mut with_token = no_token.clone();
     with_token.name = "unlocked".into();
     with_token
         .command
         .env
         .insert("PRAXIS_DEMO_TOKEN".into(), "t".into());
-    let node = start(
-        demo_connectors(vec![needs_auth, with_token]),
-        Duration::from_secs(60),
-        Duration::from_secs(1),
-    )
-    .await;
+    let connectors = demo_connectors(vec![needs_auth, no_token, with_token]);
+    let node = start(connectors, Duration::from_secs(60), Duration::from_secs(1)).await;
+    // No auth method configured: praxis does not guess (methods may be interactive).
     let err = node
         .client
         .new_session(&node.options("locked", false))
@@ -355,11 +355,20 @@ async fn authentication_is_attempted_and_a_refusal_is_explained() {
         "{}",
         err.message
     );
+    assert!(err.message.contains("auth_method"), "{}", err.message);
+    // Configured, but the agent refuses.
+    let err = node
+        .client
+        .new_session(&node.options("no-token", false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, -32000);
     assert!(
         err.message.contains("PRAXIS_DEMO_TOKEN is not set"),
         "{}",
         err.message
     );
+    // Configured and accepted.
     let s = node.session("unlocked", false).await;
     assert_eq!(
         node.client

@@ -93,9 +93,16 @@ impl AgentConn {
             let new_session = match timed(peer.request(method::SESSION_NEW, params.clone())).await {
                 Err(e) if e.code == codes::AUTH_REQUIRED => {
                     authenticate(&peer, &init, connector, &e).await?;
-                    timed(peer.request(method::SESSION_NEW, params))
-                        .await
-                        .map_err(fail("session/new"))?
+                    match timed(peer.request(method::SESSION_NEW, params)).await {
+                        Err(e) if e.code == codes::AUTH_REQUIRED => {
+                            return Err(auth_required(
+                                &init,
+                                connector,
+                                format!("it still refuses after authenticating: {}", e.message),
+                            ))
+                        }
+                        other => other.map_err(fail("session/new"))?,
+                    }
                 }
                 other => other.map_err(fail("session/new"))?,
             };
@@ -193,44 +200,59 @@ async fn timed(
         })
 }
 
-/// Answers an agent's demand for authentication with the configured (or first) method.
-async fn authenticate(
-    peer: &Peer,
-    init: &Value,
-    connector: &Connector,
-    demand: &RpcError,
-) -> Result<(), StartError> {
-    let offered: Vec<String> = init
-        .get("authMethods")
+fn offered_methods(init: &Value) -> Vec<String> {
+    init.get("authMethods")
         .and_then(Value::as_array)
         .map(|ms| {
             ms.iter()
                 .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default();
-    let methods = if offered.is_empty() {
-        "it offers no auth methods".to_string()
-    } else {
-        format!("methods: {}", offered.join(", "))
-    };
-    let auth_required = |detail: String| StartError::AuthRequired {
+        .unwrap_or_default()
+}
+
+fn auth_required(init: &Value, connector: &Connector, detail: String) -> StartError {
+    let offered = offered_methods(init);
+    StartError::AuthRequired {
         agent: connector.name.clone(),
-        methods: methods.clone(),
+        methods: if offered.is_empty() {
+            "it offers no auth methods".to_string()
+        } else {
+            format!("methods: {}", offered.join(", "))
+        },
         detail,
-    };
-    let chosen = connector
-        .auth_method
-        .clone()
-        .or_else(|| offered.first().cloned());
-    let Some(method_id) = chosen else {
-        return Err(auth_required(format!("the agent said: {}", demand.message)));
+    }
+}
+
+/// Answers an agent's demand for authentication with the method configured for it
+/// (`auth_method`). Without one, praxis does not guess: methods such as OAuth are interactive
+/// (they take over the agent's stdio or open a browser), so the user is told what to set.
+async fn authenticate(
+    peer: &Peer,
+    init: &Value,
+    connector: &Connector,
+    demand: &RpcError,
+) -> Result<(), StartError> {
+    let Some(method_id) = connector.auth_method.clone() else {
+        return Err(auth_required(
+            init,
+            connector,
+            format!(
+                "the agent said: {}. Set its credentials (for example an API key under [agents.{name}.env]) or choose a method with auth_method under [agents.{name}] in config.toml",
+                demand.message,
+                name = connector.name
+            ),
+        ));
     };
     match timed(peer.request(method::AUTHENTICATE, json!({ "methodId": method_id }))).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(auth_required(format!(
-            "authenticating with `{method_id}` failed: {}. Configure the agent's credentials (for example an API key under [agents.{}.env] in config.toml) and try again",
-            e.message, connector.name
-        ))),
+        Err(e) => Err(auth_required(
+            init,
+            connector,
+            format!(
+                "authenticating with `{method_id}` failed: {}. Configure the agent's credentials (for example an API key under [agents.{}.env] in config.toml) and try again",
+                e.message, connector.name
+            ),
+        )),
     }
 }
