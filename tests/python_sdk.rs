@@ -50,6 +50,10 @@ fn python() -> PathBuf {
 
 /// A node with the demo agent and the Python agent as `py`, started with `env` added.
 async fn start_py(env: &[(&str, &str)]) -> TestNode {
+    start_py_with(env, None).await
+}
+
+async fn start_py_with(env: &[(&str, &str)], auth_method: Option<&str>) -> TestNode {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python_agent/agent.py");
     let py = Connector {
         name: "py".into(),
@@ -61,7 +65,7 @@ async fn start_py(env: &[(&str, &str)]) -> TestNode {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<BTreeMap<_, _>>(),
         },
-        auth_method: None,
+        auth_method: auth_method.map(str::to_owned),
     };
     common::start(
         common::demo_connectors(vec![py]),
@@ -238,5 +242,20 @@ async fn auth_required_is_a_clear_error() {
         err.message
     );
     assert!(err.message.contains("api-key"), "{}", err.message);
+    assert!(
+        err.message.contains("Authentication required"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("auth_method"), "{}", err.message);
+
+    // With an auth method configured, praxis authenticates; the agent's refusal is shown.
+    let node = start_py_with(&[("PYAGENT_REQUIRE_AUTH", "1")], Some("api-key")).await;
+    let err = node
+        .client
+        .new_session(&node.options("py", false))
+        .await
+        .expect_err("authenticate fails without a key");
+    assert_eq!(err.code, -32000, "{err:?}");
     assert!(err.message.contains("no key configured"), "{}", err.message);
 }
