@@ -2,7 +2,8 @@
 //!
 //! Layers, each knowing nothing of those above it:
 //! [`protocol`] (JSON-RPC + ACP) → [`transport`] (frames over stdio, in memory) → [`node`]
-//! (agents, sessions, routing) → the front ends ([`headless`], and the full-screen client).
+//! (agents, sessions, routing) → [`state`] (pure app state and `update`) → [`ui`] (drawing),
+//! driven by [`runtime`]; [`headless`] is the one-shot front end.
 //! [`demo_agent`] is a real ACP agent built into the binary.
 
 pub mod config;
@@ -10,6 +11,9 @@ pub mod demo_agent;
 pub mod headless;
 pub mod node;
 pub mod protocol;
+pub mod runtime;
 pub mod sanitize;
+pub mod state;
 pub mod transcript;
 pub mod transport;
+pub mod ui;

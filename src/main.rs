@@ -70,6 +70,7 @@ enum AgentCommand {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -152,10 +153,22 @@ fn main() -> ExitCode {
             0
         }
         None => {
-            eprintln!(
-                "praxis: the full-screen client is not built yet; use `praxis prompt \"…\"` (see `praxis --help`)"
-            );
-            2
+            init_logging(Some(&paths));
+            let (config, warnings) = match Config::load(&paths.config_dir) {
+                Ok(c) => (c, Vec::new()),
+                // The full-screen client starts anyway, on the defaults, and shows the error.
+                Err(e) => (Config::default(), vec![format!("{e} (using the defaults)")]),
+            };
+            let settings = node_settings(&config, paths.clone());
+            match runtime.block_on(praxis::runtime::run(
+                config, paths, settings, warnings, started,
+            )) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("praxis: {e:#}");
+                    1
+                }
+            }
         }
     };
     praxis::transport::stdio::kill_all_agents();

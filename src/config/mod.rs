@@ -4,7 +4,9 @@
 //! A config file that cannot be read or parsed is an error value naming the file, line and key;
 //! callers show it and fall back to the defaults. Nothing here panics on user input.
 
+pub mod keymap;
 pub mod paths;
+pub mod theme;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

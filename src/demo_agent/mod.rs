@@ -6,7 +6,7 @@
 //! markdown answer with tables and code. Prompts starting with `/` select deterministic modes
 //! for tests and benchmarks (see [`COMMANDS`]).
 
-mod content;
+pub mod content;
 mod turn;
 
 use crate::protocol::acp::{method, PROTOCOL_VERSION};

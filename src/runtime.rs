@@ -1,0 +1,388 @@
+//! The one loop that touches every layer: terminal input, node events and effect results in;
+//! `state::update`; effects out to nodes, disk and clipboard; frames drawn on demand, at most
+//! every [`FRAME`] (many updates coalesce into one frame).
+//!
+//! The terminal is restored on every exit path, including a panic (see [`TerminalGuard`]).
+
+use crate::config::{Config, Paths};
+use crate::node::{LocalNode, NodeClient, NodeSettings};
+use crate::state::{self, Action, AppState, Effect};
+use crate::ui::{self, UiCache};
+use crossterm::event::{Event, EventStream};
+use crossterm::{cursor, event, execute, terminal};
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The shortest time between two frames (~120 fps cap).
+pub const FRAME: Duration = Duration::from_millis(8);
+
+/// Puts the terminal in raw mode + alternate screen, and restores it when dropped.
+pub struct TerminalGuard;
+
+impl TerminalGuard {
+    pub fn enter() -> std::io::Result<TerminalGuard> {
+        terminal::enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        execute!(
+            out,
+            terminal::EnterAlternateScreen,
+            event::EnableBracketedPaste,
+            event::EnableMouseCapture
+        )?;
+        // Lets terminals that support it report Shift+Enter and friends distinctly.
+        let _ = execute!(
+            out,
+            event::PushKeyboardEnhancementFlags(
+                event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
+            )
+        );
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        Ok(TerminalGuard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves the terminal as it was (idempotent).
+pub fn restore() {
+    let mut out = std::io::stdout();
+    let _ = execute!(out, event::PopKeyboardEnhancementFlags);
+    let _ = execute!(
+        out,
+        event::DisableMouseCapture,
+        event::DisableBracketedPaste,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+}
+
+/// Runs the full-screen client until the user quits.
+pub async fn run(
+    config: Config,
+    paths: Paths,
+    settings: NodeSettings,
+    warnings: Vec<String>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let names = state::commands::names();
+    let (keymap, keymap_err) =
+        crate::config::keymap::Keymap::load(&config.keymap, &paths.config_dir, &names);
+    let (theme, theme_err) = crate::config::theme::Theme::load(&config.theme, &paths.config_dir);
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| ".".into());
+    let mut app = AppState::new(
+        keymap,
+        theme.name().to_string(),
+        cwd.clone(),
+        config.prompt_timeout_secs,
+    );
+    app.auto_start = Some(crate::node::SessionOptions {
+        agent: config.default_agent.clone(),
+        cwd: PathBuf::from(&cwd),
+        yolo: false,
+        prompt_timeout_secs: None,
+    });
+    for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
+        app.say(state::transcript::Level::Error, w);
+    }
+    let mut cache = UiCache::new(theme, crate::ui::highlight::Highlighter::new_background());
+
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut nodes: Vec<NodeClient> = Vec::new();
+    // Node events are read in this loop (not relayed through another task), so that effect
+    // results such as "prompt done" can never overtake the updates that preceded them.
+    let mut node_events = match NodeClient::connect(LocalNode::start(settings)).await {
+        Ok((client, events)) => {
+            let _ = tx.send(Action::NodeConnected {
+                node: 0,
+                name: client.node_name.clone(),
+                agents: client.agents.clone(),
+            });
+            nodes.push(client);
+            Some(events)
+        }
+        Err(e) => {
+            app.say(
+                state::transcript::Level::Error,
+                format!("The local node did not start: {}", e.message),
+            );
+            None
+        }
+    };
+
+    let mut input = EventStream::new();
+    let mut frames = 0u64;
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+    let mut clock = tokio::time::interval(Duration::from_millis(500));
+    let start = Instant::now();
+    let epoch_ms = crate::node::journal::now_ms();
+    loop {
+        let next_frame = last_frame + FRAME;
+        tokio::select! {
+            biased;
+            Some(Ok(ev)) = input.next() => {
+                let action = match ev {
+                    Event::Key(k) => Some(Action::Key(k)),
+                    Event::Paste(p) => Some(Action::Paste(p)),
+                    Event::Mouse(m) => Some(Action::Mouse(m)),
+                    Event::Resize(..) => { dirty = true; None }
+                    _ => None,
+                };
+                if let Some(a) = action {
+                    apply(&mut app, a, &nodes, &tx, &paths);
+                    dirty = true;
+                }
+            }
+            Some(event) = recv_node(&mut node_events) => {
+                apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                // Drain the burst: many chunks, one frame.
+                while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                    apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                }
+                dirty = true;
+            }
+            Some(action) = rx.recv() => {
+                // Everything a node sent before this result is already queued: apply it first.
+                while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                    apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                }
+                apply(&mut app, action, &nodes, &tx, &paths);
+                // Drain what is already queued so a burst of chunks costs one frame.
+                while let Ok(more) = rx.try_recv() {
+                    apply(&mut app, more, &nodes, &tx, &paths);
+                }
+                dirty = true;
+            }
+            _ = clock.tick() => {
+                let now_ms = epoch_ms + start.elapsed().as_millis() as u64;
+                apply(&mut app, Action::Tick { now_ms }, &nodes, &tx, &paths);
+                dirty = true;
+            }
+            _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
+        }
+        if app.quit {
+            break;
+        }
+        if dirty && Instant::now() >= last_frame + FRAME {
+            let mut layout = (0, 0);
+            terminal.draw(|f| layout = ui::draw(f, &app, &mut cache))?;
+            if frames == 0 {
+                tracing::info!(
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "first frame drawn"
+                );
+            }
+            frames += 1;
+            last_frame = Instant::now();
+            dirty = false;
+            if layout != app.layout {
+                state::update(
+                    &mut app,
+                    Action::Layout {
+                        total: layout.0,
+                        height: layout.1,
+                    },
+                );
+            }
+        }
+    }
+    terminal.show_cursor()?;
+    drop(terminal);
+    restore();
+    for s in &app.sessions {
+        if let Some(client) = nodes.get(s.node) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.close(&s.id)).await;
+        }
+    }
+    Ok(())
+}
+
+async fn recv_node(
+    rx: &mut Option<mpsc::UnboundedReceiver<crate::node::NodeEvent>>,
+) -> Option<crate::node::NodeEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn apply(
+    app: &mut AppState,
+    action: Action,
+    nodes: &[NodeClient],
+    tx: &mpsc::UnboundedSender<Action>,
+    paths: &Paths,
+) {
+    for effect in state::update(app, action) {
+        run_effect(effect, nodes, tx, paths);
+    }
+}
+
+fn run_effect(
+    effect: Effect,
+    nodes: &[NodeClient],
+    tx: &mpsc::UnboundedSender<Action>,
+    paths: &Paths,
+) {
+    let node_of = |i: usize| nodes.get(i).cloned();
+    let tx = tx.clone();
+    match effect {
+        Effect::NewSession { node, options } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.new_session(&options).await.map_err(|e| e.message);
+                let _ = tx.send(Action::SessionCreated {
+                    node,
+                    options,
+                    result,
+                });
+            });
+        }
+        Effect::Prompt {
+            node,
+            session,
+            text,
+        } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.prompt(&session, &text).await.map_err(|e| e.message);
+                let _ = tx.send(Action::PromptDone { session, result });
+            });
+        }
+        Effect::Cancel { node, session } => {
+            if let Some(c) = node_of(node) {
+                c.cancel(&session);
+            }
+        }
+        Effect::Close { node, session } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let _ = client.close(&session).await;
+            });
+        }
+        Effect::SetYolo { node, session, on } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let _ = client.set_yolo(&session, on).await;
+            });
+        }
+        Effect::AnswerPermission {
+            node,
+            request,
+            answer,
+        } => {
+            if let Some(c) = node_of(node) {
+                c.answer_permission(request, answer);
+            }
+        }
+        Effect::SaveTranscript { session, path } => {
+            let paths = paths.clone();
+            tokio::task::spawn_blocking(move || {
+                let result = save_transcript(&paths, &session, path);
+                let _ = tx.send(Action::TranscriptSaved { session, result });
+            });
+        }
+        Effect::Copy(text) => {
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Action::Copied(copy(&text)));
+            });
+        }
+        Effect::Quit => {}
+    }
+}
+
+/// Renders the session's journal as Markdown into `path` or `<data>/transcripts/`.
+pub fn save_transcript(
+    paths: &Paths,
+    session: &str,
+    path: Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    let journal_path = paths.sessions_dir().join(format!("{session}.jsonl"));
+    let journal = std::fs::read_to_string(&journal_path)
+        .map_err(|e| format!("{}: {e}", journal_path.display()))?;
+    let markdown = crate::transcript::journal_to_markdown(&journal);
+    let path = path.unwrap_or_else(|| {
+        let short: String = session.chars().take(8).collect();
+        paths.transcripts_dir().join(format!(
+            "{short}-{}.md",
+            crate::node::journal::now_ms() / 1000
+        ))
+    });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, markdown).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The system clipboard, else OSC 52 (which reaches the local clipboard over SSH too).
+fn copy(text: &str) -> Result<&'static str, String> {
+    if let Ok(mut cb) = arboard::Clipboard::new() {
+        if cb.set_text(text.to_owned()).is_ok() {
+            return Ok("clipboard");
+        }
+    }
+    let seq = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let mut out = std::io::stdout();
+    out.write_all(seq.as_bytes())
+        .and_then(|_| out.flush())
+        .map(|_| "OSC 52")
+        .map_err(|e| e.to_string())
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(i.as_bytes()), o);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Everything that can happen to the app, as values: terminal input, node events, and the
+//! results of effects the runtime carried out.
+
+use crate::node::client::{PromptDone, SessionCreated, SessionOptions};
+use crate::node::NodeEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    /// The node at this index reported something.
+    Node {
+        node: usize,
+        event: NodeEvent,
+    },
+    NodeConnected {
+        node: usize,
+        name: String,
+        agents: Vec<String>,
+    },
+    SessionCreated {
+        node: usize,
+        options: SessionOptions,
+        result: Result<SessionCreated, String>,
+    },
+    PromptDone {
+        session: String,
+        result: Result<PromptDone, String>,
+    },
+    TranscriptSaved {
+        session: String,
+        result: Result<PathBuf, String>,
+    },
+    Copied(Result<&'static str, String>),
+    /// After a draw: the chat pane's total line count and height, for scrolling.
+    Layout {
+        total: usize,
+        height: usize,
+    },
+    /// Wall clock, for ages and timeouts on guards.
+    Tick {
+        now_ms: u64,
+    },
+}

@@ -1,0 +1,44 @@
+//! What `update` asks the runtime to do. Effects are the only way state reaches the outside
+//! world (nodes, disk, clipboard).
+
+use crate::node::client::{PermissionAnswer, SessionOptions};
+use crate::protocol::Id;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    NewSession {
+        node: usize,
+        options: SessionOptions,
+    },
+    Prompt {
+        node: usize,
+        session: String,
+        text: String,
+    },
+    Cancel {
+        node: usize,
+        session: String,
+    },
+    Close {
+        node: usize,
+        session: String,
+    },
+    SetYolo {
+        node: usize,
+        session: String,
+        on: bool,
+    },
+    AnswerPermission {
+        node: usize,
+        request: Id,
+        answer: PermissionAnswer,
+    },
+    /// Export the session's journal as Markdown; `path` None means `<data>/transcripts/`.
+    SaveTranscript {
+        session: String,
+        path: Option<PathBuf>,
+    },
+    Copy(String),
+    Quit,
+}

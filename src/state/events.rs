@@ -1,0 +1,234 @@
+//! Node events and effect results: session updates into transcripts, status changes,
+//! permission requests, created sessions, finished prompts, saved transcripts.
+
+use super::action::Action;
+use super::effect::Effect;
+use super::session::{AgentCommand, SessionView};
+use super::transcript::{Level, TurnState};
+use super::{AppState, NodeView, Overlay};
+use crate::node::{NodeEvent, SessionStatus};
+use crate::protocol::acp::{schema, Update};
+use serde_json::Value;
+
+pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
+    match action {
+        Action::NodeConnected { node, name, agents } => {
+            while state.nodes.len() <= node {
+                state.nodes.push(NodeView {
+                    name: String::new(),
+                    connected: false,
+                    error: None,
+                    agents: Vec::new(),
+                });
+            }
+            state.nodes[node] = NodeView {
+                name,
+                connected: true,
+                error: None,
+                agents,
+            };
+            if let Some(options) = state.auto_start.take() {
+                state.starting.push((options.agent.clone(), state.now_ms));
+                fx.push(Effect::NewSession { node, options });
+            }
+        }
+        Action::Node { node, event } => on_node_event(state, node, event),
+        Action::SessionCreated {
+            node,
+            options,
+            result,
+        } => {
+            state.starting.retain(|(a, _)| *a != options.agent);
+            match result {
+                Ok(created) => {
+                    let mut view = SessionView::new(
+                        node,
+                        created.session_id.clone(),
+                        options.agent.clone(),
+                        options.yolo,
+                        state.now_ms,
+                        options.cwd.display().to_string(),
+                    );
+                    if let Some(modes) = &created.modes {
+                        view.mode = modes
+                            .get("currentModeId")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        view.modes = modes
+                            .get("availableModes")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+                            .collect();
+                    }
+                    if options.yolo {
+                        view.transcript.push_notice(
+                            Level::Warning,
+                            "YOLO is on: permission requests are approved automatically",
+                        );
+                    }
+                    state.sessions.push(view);
+                    state.active = Some(created.session_id);
+                    state
+                        .overlays
+                        .retain(|o| !matches!(o, Overlay::Form(_) | Overlay::Nodes));
+                }
+                Err(e) => {
+                    let msg = format!("Could not start {}: {e}", options.agent);
+                    match state.form_mut() {
+                        Some(f) => {
+                            f.pending = false;
+                            f.error = Some(msg);
+                        }
+                        None => state.say(Level::Error, msg),
+                    }
+                }
+            }
+        }
+        Action::PromptDone { session, result } => {
+            let Some(s) = state.session_mut(&session) else {
+                return;
+            };
+            s.prompt_in_flight = false;
+            match result {
+                Ok(done) => {
+                    let tokens = usage(&done.raw);
+                    if let Some((i, o)) = tokens {
+                        s.tokens.0 += i;
+                        s.tokens.1 += o;
+                    }
+                    let turn_state = match done.stop_reason.as_str() {
+                        "end_turn" => TurnState::Done,
+                        "cancelled" => TurnState::Cancelled,
+                        other => TurnState::Stopped(other.to_string()),
+                    };
+                    s.transcript.end_turn(turn_state, tokens);
+                    if done.timed_out {
+                        s.transcript
+                            .push_notice(Level::Warning, "The prompt timed out and was cancelled");
+                    }
+                }
+                Err(e) => {
+                    s.transcript.end_turn(TurnState::Failed(e.clone()), None);
+                    s.transcript.push_notice(Level::Error, e);
+                }
+            }
+        }
+        Action::TranscriptSaved { session, result } => match result {
+            Ok(path) => {
+                let msg = format!("Transcript saved to {}", path.display());
+                if let Some(s) = state.session_mut(&session) {
+                    s.transcript.push_notice(Level::Info, msg.clone());
+                }
+                state.say(Level::Info, msg);
+            }
+            Err(e) => state.say(Level::Error, format!("Could not save the transcript: {e}")),
+        },
+        Action::Copied(result) => match result {
+            Ok(how) => state.say(Level::Info, format!("Copied ({how})")),
+            Err(e) => state.say(Level::Error, format!("Could not copy: {e}")),
+        },
+        _ => {}
+    }
+}
+
+fn usage(raw: &Value) -> Option<(u64, u64)> {
+    let u = raw.get("usage")?;
+    Some((
+        u.get("inputTokens")?.as_u64()?,
+        u.get("outputTokens")?.as_u64()?,
+    ))
+}
+
+fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
+    match event {
+        NodeEvent::Update { session, update } => {
+            let Some(s) = state.session_mut(&session) else {
+                return;
+            };
+            let agent = s.agent.clone();
+            if s.transcript.apply(&agent, &update) {
+                return;
+            }
+            use schema::SessionUpdate as U;
+            if let Update::Known(u) = &update {
+                match u.as_ref() {
+                    U::AvailableCommandsUpdate(c) => {
+                        s.commands = c
+                            .available_commands
+                            .iter()
+                            .map(|c| AgentCommand {
+                                name: c.name.clone(),
+                                description: c.description.clone(),
+                                hint: c.input.as_ref().and_then(|i| match i {
+                                    schema::AvailableCommandInput::Unstructured(u) => {
+                                        Some(u.hint.clone())
+                                    }
+                                    #[allow(unreachable_patterns)]
+                                    _ => None,
+                                }),
+                            })
+                            .collect();
+                    }
+                    U::CurrentModeUpdate(m) => s.mode = Some(m.current_mode_id.0.to_string()),
+                    U::UsageUpdate(u) => s.context_used = Some((u.used, u.size)),
+                    _ => {}
+                }
+            }
+        }
+        NodeEvent::Permission {
+            request,
+            session,
+            ask,
+        } => {
+            let Some(s) = state.session_mut(&session) else {
+                return;
+            };
+            let agent = s.agent.clone();
+            s.transcript.push_permission(&agent, request, &ask);
+            s.status = SessionStatus::NeedsPermission;
+            s.scroll = super::Scroll::Follow;
+        }
+        NodeEvent::Status {
+            session,
+            status,
+            reason,
+        } => {
+            let Some(s) = state.session_mut(&session) else {
+                return;
+            };
+            s.status = status;
+            s.reason = reason.clone();
+            if status == SessionStatus::Failed {
+                let why = reason.unwrap_or_else(|| "unknown reason".into());
+                s.transcript.end_turn(TurnState::Failed(why.clone()), None);
+                s.transcript
+                    .push_notice(Level::Error, format!("Session failed: {why}"));
+                s.prompt_in_flight = false;
+            }
+        }
+        NodeEvent::AutoApproved { session, title, .. } => {
+            if let Some(s) = state.session_mut(&session) {
+                let agent = s.agent.clone();
+                s.transcript.push_auto_approved(&agent, &title);
+            }
+        }
+        NodeEvent::Disconnected(reason) => {
+            if let Some(n) = state.nodes.get_mut(node) {
+                n.connected = false;
+                n.error = Some(reason.clone());
+            }
+            for s in state
+                .sessions
+                .iter_mut()
+                .filter(|s| s.node == node && s.status.is_live())
+            {
+                s.status = SessionStatus::Failed;
+                s.reason = Some(format!("node disconnected: {reason}"));
+                s.prompt_in_flight = false;
+            }
+            state.say(Level::Error, format!("Node disconnected: {reason}"));
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The application state: pure data and a pure `update` (no tokio, no terminal, no files).
+//!
+//! `terminal keys ─┐`
+//! `node events ───┼→ Action → update(&mut AppState, Action) → Vec<Effect> → runtime`
+//! `AppState ─(read only)→ ui::draw`
+//!
+//! Overlays form a stack (Nodes window, Active Sessions, the new-session form, help) above
+//! the chat pane; the top one decides the key context.
+
+pub mod action;
+pub mod commands;
+pub mod effect;
+mod events;
+mod keys;
+pub mod session;
+pub mod transcript;
+
+pub use action::Action;
+pub use effect::Effect;
+pub use session::{Scroll, SessionView};
+
+use crate::config::keymap::Keymap;
+use crate::node::client::SessionOptions;
+use transcript::Level;
+
+/// A node as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeView {
+    pub name: String,
+    pub connected: bool,
+    pub error: Option<String>,
+    pub agents: Vec<String>,
+}
+
+/// The new-session form (from the Nodes window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSessionForm {
+    pub node: usize,
+    pub agent: String,
+    pub yolo: bool,
+    pub cwd: String,
+    pub timeout_secs: String,
+    /// 0 YOLO, 1 working directory, 2 timeout, 3 start.
+    pub field: usize,
+    /// `session/new` is in flight ("initializing…").
+    pub pending: bool,
+    pub error: Option<String>,
+}
+
+pub const FORM_FIELDS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Nodes,
+    Sessions,
+    Form(NewSessionForm),
+    Help,
+}
+
+/// A message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMsg {
+    pub level: Level,
+    pub text: String,
+    pub at_ms: u64,
+}
+
+pub struct AppState {
+    pub nodes: Vec<NodeView>,
+    pub sessions: Vec<SessionView>,
+    /// The session shown in the chat pane.
+    pub active: Option<String>,
+    pub overlays: Vec<Overlay>,
+    /// Selected row in the Nodes window (over all agents of all nodes).
+    pub nodes_sel: usize,
+    pub sessions_sel: usize,
+    pub keymap: Keymap,
+    pub theme: String,
+    pub status: Option<StatusMsg>,
+    /// Ctrl+C on an idle session arms closing; a second press within the window closes it.
+    pub close_armed: Option<(String, u64)>,
+    pub show_thoughts: bool,
+    pub show_tool_output: bool,
+    pub history: Vec<String>,
+    pub now_ms: u64,
+    /// The chat pane's total lines and height at the last draw.
+    pub layout: (usize, usize),
+    /// Sessions being created: (agent, started at).
+    pub starting: Vec<(String, u64)>,
+    /// Start this session as soon as the first node connects.
+    pub auto_start: Option<SessionOptions>,
+    pub default_cwd: String,
+    pub default_timeout_secs: u64,
+    pub quit: bool,
+}
+
+/// How long a first Ctrl+C keeps the close armed.
+pub const CLOSE_GUARD_MS: u64 = 3000;
+
+impl AppState {
+    pub fn new(
+        keymap: Keymap,
+        theme: String,
+        default_cwd: String,
+        default_timeout_secs: u64,
+    ) -> AppState {
+        AppState {
+            nodes: Vec::new(),
+            sessions: Vec::new(),
+            active: None,
+            overlays: Vec::new(),
+            nodes_sel: 0,
+            sessions_sel: 0,
+            keymap,
+            theme,
+            status: None,
+            close_armed: None,
+            show_thoughts: true,
+            show_tool_output: true,
+            history: Vec::new(),
+            now_ms: 0,
+            layout: (0, 0),
+            starting: Vec::new(),
+            auto_start: None,
+            default_cwd,
+            default_timeout_secs,
+            quit: false,
+        }
+    }
+
+    pub fn session(&self, id: &str) -> Option<&SessionView> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    pub fn session_mut(&mut self, id: &str) -> Option<&mut SessionView> {
+        self.sessions.iter_mut().find(|s| s.id == id)
+    }
+
+    pub fn active_session(&self) -> Option<&SessionView> {
+        self.active.as_deref().and_then(|id| self.session(id))
+    }
+
+    pub fn active_session_mut(&mut self) -> Option<&mut SessionView> {
+        let id = self.active.clone()?;
+        self.session_mut(&id)
+    }
+
+    /// The key context: the top overlay, else the chat (or its permission prompt), else the
+    /// Nodes window, which is the home screen when no session is shown.
+    pub fn context(&self) -> &'static str {
+        match self.overlays.last() {
+            Some(Overlay::Help) => "help",
+            Some(Overlay::Form(_)) => "form",
+            Some(Overlay::Sessions) => "sessions",
+            Some(Overlay::Nodes) => "nodes",
+            None => match self.active_session() {
+                Some(s) if s.transcript.has_pending_permission() => "permission",
+                Some(_) => "chat",
+                None => "nodes",
+            },
+        }
+    }
+
+    /// Whether the Nodes window is visible (opened, or as the home screen).
+    pub fn nodes_visible(&self) -> bool {
+        self.overlays.contains(&Overlay::Nodes) || self.active_session().is_none()
+    }
+
+    /// (node index, agent name) rows of the Nodes window.
+    pub fn agent_rows(&self) -> Vec<(usize, String)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.agents.iter().map(move |a| (i, a.clone())))
+            .collect()
+    }
+
+    /// Live sessions, oldest first (the Active Sessions overlay's rows).
+    pub fn live_sessions(&self) -> Vec<&SessionView> {
+        let mut v: Vec<&SessionView> = self
+            .sessions
+            .iter()
+            .filter(|s| s.status.is_live())
+            .collect();
+        v.sort_by_key(|s| s.created_ms);
+        v
+    }
+
+    pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(StatusMsg {
+            level,
+            text: text.into(),
+            at_ms: self.now_ms,
+        });
+    }
+
+    pub fn form_mut(&mut self) -> Option<&mut NewSessionForm> {
+        self.overlays.iter_mut().rev().find_map(|o| match o {
+            Overlay::Form(f) => Some(f),
+            _ => None,
+        })
+    }
+}
+
+/// Applies one action; returns the effects for the runtime to carry out.
+pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match action {
+        Action::Key(key) => keys::on_key(state, key, &mut fx),
+        Action::Paste(text) => keys::on_paste(state, &text),
+        Action::Mouse(m) => keys::on_mouse(state, m),
+        Action::Tick { now_ms } => {
+            state.now_ms = now_ms;
+            if let Some((_, at)) = &state.close_armed {
+                if now_ms.saturating_sub(*at) > CLOSE_GUARD_MS {
+                    state.close_armed = None;
+                }
+            }
+        }
+        Action::Layout { total, height } => state.layout = (total, height),
+        other => events::on_event(state, other, &mut fx),
+    }
+    fx
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,472 @@
+//! Key-sequence tests: real crossterm key events through the default keymap into `update`,
+//! checking the state and the effects.
+
+use super::*;
+use crate::node::client::{PermissionAnswer, PromptDone, SessionCreated};
+use crate::node::NodeEvent;
+use crate::protocol::acp::Update;
+use crate::protocol::Id;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+use transcript::{EntryKind, Item, TurnState};
+
+fn key(code: KeyCode, m: KeyModifiers) -> Action {
+    Action::Key(KeyEvent::new(code, m))
+}
+fn ch(c: char) -> Action {
+    key(KeyCode::Char(c), KeyModifiers::NONE)
+}
+fn ctrl(c: char) -> Action {
+    key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+fn enter() -> Action {
+    key(KeyCode::Enter, KeyModifiers::NONE)
+}
+fn typed(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        update(state, ch(c));
+    }
+}
+
+/// An app with one connected node (agents demo, py) and one open demo session "s1".
+fn app_with_session() -> AppState {
+    let keymap = crate::config::keymap::Keymap::default_keymap(&commands::names());
+    let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
+    update(
+        &mut s,
+        Action::NodeConnected {
+            node: 0,
+            name: "local".into(),
+            agents: vec!["demo".into(), "py".into()],
+        },
+    );
+    let options = SessionOptions {
+        agent: "demo".into(),
+        cwd: "/work".into(),
+        yolo: false,
+        prompt_timeout_secs: None,
+    };
+    let created = SessionCreated {
+        session_id: "s1".into(),
+        agent_name: Some("demo".into()),
+        prompt_timeout_secs: Some(600),
+        modes: None,
+        raw: json!({}),
+    };
+    update(
+        &mut s,
+        Action::SessionCreated {
+            node: 0,
+            options,
+            result: Ok(created),
+        },
+    );
+    s
+}
+
+fn chunk(text: &str) -> Action {
+    Action::Node {
+        node: 0,
+        event: NodeEvent::Update {
+            session: "s1".into(),
+            update: Update::from_value(
+                json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": text}}),
+            ),
+        },
+    }
+}
+
+#[test]
+fn enter_sends_the_prompt_and_clears_the_input() {
+    let mut s = app_with_session();
+    assert_eq!(s.context(), "chat");
+    typed(&mut s, "hello");
+    let fx = update(&mut s, enter());
+    assert_eq!(
+        fx,
+        vec![Effect::Prompt {
+            node: 0,
+            session: "s1".into(),
+            text: "hello".into()
+        }]
+    );
+    let v = s.active_session().unwrap();
+    assert!(v.prompt_in_flight && v.input_text().is_empty());
+    assert!(matches!(&v.transcript.entries[0].kind, EntryKind::User { text } if text == "hello"));
+    // While the agent works, Enter does not send a second prompt.
+    typed(&mut s, "more");
+    assert!(update(&mut s, enter()).is_empty());
+    assert_eq!(s.active_session().unwrap().input_text(), "more");
+}
+
+#[test]
+fn newline_keys_insert_newlines_and_paste_never_sends() {
+    let mut s = app_with_session();
+    typed(&mut s, "a");
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::SHIFT));
+    typed(&mut s, "b");
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::ALT));
+    typed(&mut s, "c");
+    update(&mut s, ctrl('j'));
+    update(&mut s, Action::Paste("line1\nline2\r\nline3".into()));
+    assert_eq!(
+        s.active_session().unwrap().input_text(),
+        "a\nb\nc\nline1\nline2\nline3"
+    );
+}
+
+#[test]
+fn streamed_chunks_build_one_agent_turn_and_prompt_done_completes_it() {
+    let mut s = app_with_session();
+    typed(&mut s, "hi");
+    update(&mut s, enter());
+    update(&mut s, chunk("Hel"));
+    update(&mut s, chunk("lo \x1b[31mred"));
+    let done = PromptDone {
+        stop_reason: "end_turn".into(),
+        timed_out: false,
+        raw: json!({"stopReason": "end_turn", "usage": {"inputTokens": 12, "outputTokens": 34}}),
+    };
+    update(
+        &mut s,
+        Action::PromptDone {
+            session: "s1".into(),
+            result: Ok(done),
+        },
+    );
+    let v = s.active_session().unwrap();
+    let EntryKind::Agent(turn) = &v.transcript.entries[1].kind else {
+        panic!()
+    };
+    assert_eq!(turn.items, vec![Item::Text("Hello red".into())]);
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!((turn.tokens_in, turn.tokens_out), (Some(12), Some(34)));
+    assert!(!v.prompt_in_flight);
+}
+
+#[test]
+fn ctrl_c_cancels_while_working_and_needs_two_presses_to_close_when_idle() {
+    let mut s = app_with_session();
+    typed(&mut s, "go");
+    update(&mut s, enter());
+    assert_eq!(
+        update(&mut s, ctrl('c')),
+        vec![Effect::Cancel {
+            node: 0,
+            session: "s1".into()
+        }]
+    );
+    let done = PromptDone {
+        stop_reason: "cancelled".into(),
+        timed_out: false,
+        raw: json!({}),
+    };
+    update(
+        &mut s,
+        Action::PromptDone {
+            session: "s1".into(),
+            result: Ok(done),
+        },
+    );
+    let EntryKind::Agent(turn) = &s.active_session().unwrap().transcript.entries[1].kind else {
+        panic!()
+    };
+    assert_eq!(turn.state, TurnState::Cancelled);
+    // Idle: the first Ctrl+C only arms; the second closes.
+    assert!(update(&mut s, ctrl('c')).is_empty());
+    assert!(s.close_armed.is_some());
+    assert_eq!(
+        update(&mut s, ctrl('c')),
+        vec![Effect::Close {
+            node: 0,
+            session: "s1".into()
+        }]
+    );
+    assert!(s.sessions.is_empty() && s.active.is_none());
+}
+
+#[test]
+fn the_close_guard_expires() {
+    let mut s = app_with_session();
+    update(&mut s, ctrl('c'));
+    update(
+        &mut s,
+        Action::Tick {
+            now_ms: CLOSE_GUARD_MS + 1,
+        },
+    );
+    assert!(
+        update(&mut s, ctrl('c')).is_empty(),
+        "a late second press only re-arms"
+    );
+    assert_eq!(s.sessions.len(), 1);
+}
+
+#[test]
+fn esc_pauses_and_the_overlay_resumes() {
+    let mut s = app_with_session();
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.active.is_none());
+    assert_eq!(s.sessions.len(), 1, "pausing keeps the session");
+    assert_eq!(s.context(), "nodes");
+    update(&mut s, ctrl('w'));
+    assert_eq!(s.context(), "sessions");
+    update(&mut s, enter());
+    assert_eq!(s.active.as_deref(), Some("s1"));
+    assert!(s.overlays.is_empty());
+}
+
+#[test]
+fn ctrl_w_in_chat_pauses_and_in_the_nodes_window_toggles_the_overlay() {
+    let mut s = app_with_session();
+    update(&mut s, ctrl('w'));
+    assert!(s.active.is_none());
+    update(&mut s, ctrl('w'));
+    assert_eq!(s.overlays, vec![Overlay::Sessions]);
+    update(&mut s, ctrl('w'));
+    assert!(s.overlays.is_empty());
+}
+
+#[test]
+fn discarding_from_the_overlay_cancels_a_working_session_then_closes_it() {
+    let mut s = app_with_session();
+    typed(&mut s, "go");
+    update(&mut s, enter());
+    update(&mut s, ctrl('w'));
+    update(&mut s, ctrl('w'));
+    let fx = update(&mut s, ch('d'));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::Cancel {
+                node: 0,
+                session: "s1".into()
+            },
+            Effect::Close {
+                node: 0,
+                session: "s1".into()
+            }
+        ]
+    );
+    assert!(s.sessions.is_empty());
+}
+
+#[test]
+fn nodes_window_opens_a_form_and_submits_a_session() {
+    let mut s = app_with_session();
+    update(&mut s, ctrl('l'));
+    assert_eq!(s.context(), "nodes");
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, enter());
+    assert_eq!(s.context(), "form");
+    update(&mut s, ch(' ')); // YOLO on
+    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE)); // timeout field
+    for _ in 0..3 {
+        update(&mut s, key(KeyCode::Backspace, KeyModifiers::NONE));
+    }
+    typed(&mut s, "9x0");
+    let fx = update(&mut s, enter());
+    let Some(Effect::NewSession { node: 0, options }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(options.agent, "py");
+    assert!(options.yolo);
+    assert_eq!(options.prompt_timeout_secs, Some(90));
+    assert!(s.form_mut().unwrap().pending);
+    // A failure stays in the form, readable.
+    update(
+        &mut s,
+        Action::SessionCreated {
+            node: 0,
+            options: options.clone(),
+            result: Err("agent `py` requires authentication".into()),
+        },
+    );
+    let f = s.form_mut().unwrap();
+    assert!(
+        !f.pending
+            && f.error
+                .as_deref()
+                .unwrap()
+                .contains("requires authentication")
+    );
+}
+
+#[test]
+fn permission_requests_are_answered_by_number_or_arrows_and_enter() {
+    let mut s = app_with_session();
+    typed(&mut s, "go");
+    update(&mut s, enter());
+    let ask = |id: i64| {
+        let ask = serde_json::from_value(json!({
+            "sessionId": "s1", "toolCall": {"toolCallId": "t", "title": "Edit x"},
+            "options": [
+                {"optionId": "allow", "name": "Allow once", "kind": "allow_once"},
+                {"optionId": "reject", "name": "Reject", "kind": "reject_once"}
+            ]
+        }))
+        .unwrap();
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Permission {
+                request: Id::Num(id),
+                session: "s1".into(),
+                ask: Box::new(ask),
+            },
+        }
+    };
+    update(&mut s, ask(1));
+    assert_eq!(s.context(), "permission");
+    let fx = update(&mut s, ch('2'));
+    assert_eq!(
+        fx,
+        vec![Effect::AnswerPermission {
+            node: 0,
+            request: Id::Num(1),
+            answer: PermissionAnswer::Selected("reject".into())
+        }]
+    );
+    assert_eq!(s.context(), "chat");
+    update(&mut s, ask(2));
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE)); // wraps back to the first
+    let fx = update(&mut s, enter());
+    assert_eq!(
+        fx,
+        vec![Effect::AnswerPermission {
+            node: 0,
+            request: Id::Num(2),
+            answer: PermissionAnswer::Selected("allow".into())
+        }]
+    );
+    update(&mut s, ask(3));
+    let fx = update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(
+        fx,
+        vec![Effect::AnswerPermission {
+            node: 0,
+            request: Id::Num(3),
+            answer: PermissionAnswer::Selected("reject".into())
+        }]
+    );
+}
+
+#[test]
+fn yolo_toggle_is_per_session_and_confirmed() {
+    let mut s = app_with_session();
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::ALT));
+    assert_eq!(
+        fx,
+        vec![Effect::SetYolo {
+            node: 0,
+            session: "s1".into(),
+            on: true
+        }]
+    );
+    assert!(s.active_session().unwrap().yolo);
+    assert!(s.status.as_ref().unwrap().text.contains("YOLO on"));
+}
+
+#[test]
+fn up_and_down_recall_earlier_prompts() {
+    let mut s = app_with_session();
+    for p in ["first", "second"] {
+        typed(&mut s, p);
+        update(&mut s, enter());
+        update(
+            &mut s,
+            Action::PromptDone {
+                session: "s1".into(),
+                result: Ok(PromptDone {
+                    stop_reason: "end_turn".into(),
+                    timed_out: false,
+                    raw: json!({}),
+                }),
+            },
+        );
+    }
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().input_text(), "second");
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().input_text(), "first");
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().input_text(), "second");
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().input_text(), "");
+}
+
+#[test]
+fn scrolling_leaves_follow_mode_and_end_returns_to_it() {
+    let mut s = app_with_session();
+    update(
+        &mut s,
+        Action::Layout {
+            total: 100,
+            height: 20,
+        },
+    );
+    update(&mut s, key(KeyCode::PageUp, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(62));
+    update(&mut s, key(KeyCode::Home, KeyModifiers::CONTROL));
+    assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(0));
+    update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+    assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(18));
+    update(&mut s, key(KeyCode::End, KeyModifiers::CONTROL));
+    assert_eq!(s.active_session().unwrap().scroll, Scroll::Follow);
+}
+
+#[test]
+fn a_failed_session_shows_why_and_refuses_prompts() {
+    let mut s = app_with_session();
+    typed(&mut s, "go");
+    update(&mut s, enter());
+    update(
+        &mut s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Status {
+                session: "s1".into(),
+                status: crate::node::SessionStatus::Failed,
+                reason: Some("agent exited (exit status 3)".into()),
+            },
+        },
+    );
+    let v = s.active_session().unwrap();
+    assert!(!v.prompt_in_flight);
+    assert!(v.transcript.entries.iter().any(
+        |e| matches!(&e.kind, EntryKind::Notice { text, .. } if text.contains("exit status 3"))
+    ));
+    typed(&mut s, "again");
+    assert!(update(&mut s, enter()).is_empty());
+    assert!(s.status.as_ref().unwrap().text.contains("has ended"));
+}
+
+#[test]
+fn quit_and_save_and_copy_are_effects() {
+    let mut s = app_with_session();
+    assert_eq!(
+        update(
+            &mut s,
+            key(
+                KeyCode::Char('w'),
+                KeyModifiers::CONTROL | KeyModifiers::ALT
+            )
+        ),
+        vec![Effect::SaveTranscript {
+            session: "s1".into(),
+            path: None
+        }]
+    );
+    assert!(
+        update(&mut s, key(KeyCode::Char('c'), KeyModifiers::ALT)).is_empty(),
+        "nothing to copy yet"
+    );
+    update(&mut s, chunk("answer"));
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('c'), KeyModifiers::ALT)),
+        vec![Effect::Copy("answer".into())]
+    );
+    assert_eq!(update(&mut s, ctrl('q')), vec![Effect::Quit]);
+    assert!(s.quit);
+}

@@ -1,0 +1,462 @@
+//! The transcript of one session as the user sees it: user turns, agent turns (text, thoughts,
+//! tool calls, plans, permission requests, unknown updates kept raw), and notices.
+//!
+//! Pure data. Every entry carries a stable id and a revision that bumps on each change, so the
+//! UI can cache rendered lines by (id, revision, width, theme). Text only ever grows by
+//! appending while a turn streams, which lets the UI re-render just the open tail.
+
+use crate::protocol::acp::{content_text, schema, Update};
+use crate::protocol::Id;
+use crate::sanitize::sanitize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: u64,
+    pub rev: u64,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryKind {
+    User { text: String },
+    Agent(AgentTurn),
+    Notice { level: Level, text: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TurnState {
+    Streaming,
+    Done,
+    Cancelled,
+    /// Ended with another stop reason (max_tokens, refusal, ...).
+    Stopped(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentTurn {
+    pub agent: String,
+    pub model: Option<String>,
+    pub state: TurnState,
+    pub items: Vec<Item>,
+    pub tokens_in: Option<u64>,
+    pub tokens_out: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub status: String,
+    pub input: Option<String>,
+    pub output: String,
+    pub diffs: Vec<Diff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diff {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PermissionOption {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permission {
+    pub request: Id,
+    pub title: String,
+    pub options: Vec<PermissionOption>,
+    pub selected: usize,
+    /// The chosen option's name once answered (or "cancelled").
+    pub answered: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// Markdown source, append-only while streaming.
+    Text(String),
+    Thought(String),
+    Tool(Tool),
+    Plan(Vec<(String, String)>),
+    Permission(Permission),
+    AutoApproved(String),
+    /// An update kind praxis does not know, shown as its raw JSON.
+    Raw {
+        kind: String,
+        json: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    pub entries: Vec<Entry>,
+    next_id: u64,
+}
+
+impl Transcript {
+    fn push(&mut self, kind: EntryKind) -> &mut Entry {
+        self.next_id += 1;
+        self.entries.push(Entry {
+            id: self.next_id,
+            rev: 0,
+            kind,
+        });
+        self.entries.last_mut().expect("just pushed")
+    }
+
+    pub fn push_user(&mut self, text: &str) {
+        self.push(EntryKind::User {
+            text: sanitize(text),
+        });
+    }
+
+    pub fn push_notice(&mut self, level: Level, text: impl Into<String>) {
+        let text = sanitize(&text.into());
+        self.push(EntryKind::Notice { level, text });
+    }
+
+    pub fn start_turn(&mut self, agent: &str) {
+        self.push(EntryKind::Agent(AgentTurn {
+            agent: agent.to_string(),
+            model: None,
+            state: TurnState::Streaming,
+            items: Vec::new(),
+            tokens_in: None,
+            tokens_out: None,
+        }));
+    }
+
+    /// The streaming agent turn (the last entry if it is an agent turn still streaming).
+    fn open_turn(&mut self, agent: &str) -> (&mut AgentTurn, &mut u64) {
+        let open = matches!(
+            self.entries.last(),
+            Some(Entry { kind: EntryKind::Agent(t), .. }) if t.state == TurnState::Streaming
+        );
+        if !open {
+            self.start_turn(agent);
+        }
+        let e = self.entries.last_mut().expect("an open turn exists");
+        let EntryKind::Agent(turn) = &mut e.kind else {
+            unreachable!("checked above")
+        };
+        (turn, &mut e.rev)
+    }
+
+    /// Ends the open turn (if any) in `state`.
+    pub fn end_turn(&mut self, state: TurnState, tokens: Option<(u64, u64)>) {
+        if let Some(Entry {
+            kind: EntryKind::Agent(t),
+            rev,
+            ..
+        }) = self.entries.last_mut()
+        {
+            if t.state == TurnState::Streaming {
+                t.state = state;
+                if let Some((i, o)) = tokens {
+                    t.tokens_in = Some(i);
+                    t.tokens_out = Some(o);
+                }
+                for item in &mut t.items {
+                    if let Item::Permission(p) = item {
+                        if p.answered.is_none() {
+                            p.answered = Some("cancelled".into());
+                        }
+                    }
+                }
+                *rev += 1;
+            }
+        }
+    }
+
+    /// Applies one `session/update`. Returns false for kinds that do not change the transcript
+    /// (commands, modes, usage), which the caller handles.
+    pub fn apply(&mut self, agent: &str, update: &Update) -> bool {
+        use schema::SessionUpdate as U;
+        let u = match update {
+            Update::Known(u) => u.as_ref(),
+            Update::Unknown(v) => {
+                let (turn, rev) = self.open_turn(agent);
+                turn.items.push(Item::Raw {
+                    kind: update.kind(),
+                    json: sanitize(&v.to_string()),
+                });
+                *rev += 1;
+                return true;
+            }
+        };
+        match u {
+            U::AgentMessageChunk(c) => self.append(
+                agent,
+                false,
+                content_text(&c.content).unwrap_or("[non-text content]"),
+            ),
+            U::AgentThoughtChunk(c) => {
+                self.append(agent, true, content_text(&c.content).unwrap_or_default())
+            }
+            U::UserMessageChunk(c) => {
+                // Replayed history (session/load): show as a user turn.
+                self.push_user(content_text(&c.content).unwrap_or_default());
+            }
+            U::ToolCall(tc) => {
+                let tool = Tool {
+                    id: tc.tool_call_id.0.to_string(),
+                    title: sanitize(&tc.title),
+                    kind: wire(&tc.kind),
+                    status: wire(&tc.status),
+                    input: tc.raw_input.as_ref().map(|v| sanitize(&v.to_string())),
+                    output: String::new(),
+                    diffs: Vec::new(),
+                };
+                let (turn, rev) = self.open_turn(agent);
+                let mut tool = tool;
+                apply_content(&mut tool, &tc.content);
+                match find_tool(turn, &tool.id) {
+                    Some(existing) => *existing = tool,
+                    None => turn.items.push(Item::Tool(tool)),
+                }
+                *rev += 1;
+            }
+            U::ToolCallUpdate(tu) => {
+                let id = tu.tool_call_id.0.to_string();
+                let (turn, rev) = self.open_turn(agent);
+                if find_tool(turn, &id).is_none() {
+                    turn.items.push(Item::Tool(Tool {
+                        id: id.clone(),
+                        title: "tool call".into(),
+                        kind: "other".into(),
+                        status: "pending".into(),
+                        input: None,
+                        output: String::new(),
+                        diffs: Vec::new(),
+                    }));
+                }
+                let tool = find_tool(turn, &id).expect("inserted above");
+                let f = &tu.fields;
+                if let Some(t) = &f.title {
+                    tool.title = sanitize(t);
+                }
+                if let Some(k) = &f.kind {
+                    tool.kind = wire(k);
+                }
+                if let Some(s) = &f.status {
+                    tool.status = wire(s);
+                }
+                if let Some(i) = &f.raw_input {
+                    tool.input = Some(sanitize(&i.to_string()));
+                }
+                if let Some(content) = &f.content {
+                    apply_content(tool, content);
+                }
+                *rev += 1;
+            }
+            U::Plan(p) => {
+                let steps: Vec<(String, String)> = p
+                    .entries
+                    .iter()
+                    .map(|e| (sanitize(&e.content), wire(&e.status)))
+                    .collect();
+                let (turn, rev) = self.open_turn(agent);
+                match turn.items.iter_mut().find(|i| matches!(i, Item::Plan(_))) {
+                    Some(Item::Plan(existing)) => *existing = steps,
+                    _ => turn.items.push(Item::Plan(steps)),
+                }
+                *rev += 1;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn append(&mut self, agent: &str, thought: bool, text: &str) {
+        let text = sanitize(text);
+        let (turn, rev) = self.open_turn(agent);
+        match (turn.items.last_mut(), thought) {
+            (Some(Item::Text(s)), false) | (Some(Item::Thought(s)), true) => s.push_str(&text),
+            _ => turn.items.push(if thought {
+                Item::Thought(text)
+            } else {
+                Item::Text(text)
+            }),
+        }
+        *rev += 1;
+    }
+
+    pub fn push_permission(
+        &mut self,
+        agent: &str,
+        request: Id,
+        ask: &schema::RequestPermissionRequest,
+    ) {
+        let title = ask
+            .tool_call
+            .fields
+            .title
+            .as_deref()
+            .map(sanitize)
+            .unwrap_or_else(|| "a tool call".into());
+        let options = ask
+            .options
+            .iter()
+            .map(|o| PermissionOption {
+                id: o.option_id.0.to_string(),
+                name: sanitize(&o.name),
+                kind: wire(&o.kind),
+            })
+            .collect();
+        let (turn, rev) = self.open_turn(agent);
+        turn.items.push(Item::Permission(Permission {
+            request,
+            title,
+            options,
+            selected: 0,
+            answered: None,
+        }));
+        *rev += 1;
+    }
+
+    pub fn push_auto_approved(&mut self, agent: &str, title: &str) {
+        let (turn, rev) = self.open_turn(agent);
+        turn.items.push(Item::AutoApproved(sanitize(title)));
+        *rev += 1;
+    }
+
+    /// The permission request still waiting for an answer, if any.
+    pub fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64)> {
+        for e in self.entries.iter_mut().rev() {
+            if let EntryKind::Agent(t) = &mut e.kind {
+                for item in t.items.iter_mut().rev() {
+                    if let Item::Permission(p) = item {
+                        if p.answered.is_none() {
+                            return Some((p, &mut e.rev));
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn has_pending_permission(&self) -> bool {
+        self.entries.iter().any(|e| match &e.kind {
+            EntryKind::Agent(t) => t
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Permission(p) if p.answered.is_none())),
+            _ => false,
+        })
+    }
+
+    /// The text of the last agent answer.
+    pub fn last_answer(&self) -> Option<String> {
+        self.entries.iter().rev().find_map(|e| match &e.kind {
+            EntryKind::Agent(t) => {
+                let text: String = t
+                    .items
+                    .iter()
+                    .filter_map(|i| {
+                        if let Item::Text(s) = i {
+                            Some(s.as_str())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                (!text.is_empty()).then_some(text)
+            }
+            _ => None,
+        })
+    }
+
+    /// The last fenced code block in the last answer that has one.
+    pub fn last_code_block(&self) -> Option<String> {
+        self.entries.iter().rev().find_map(|e| match &e.kind {
+            EntryKind::Agent(t) => t.items.iter().rev().find_map(|i| match i {
+                Item::Text(s) => last_fence(s),
+                _ => None,
+            }),
+            _ => None,
+        })
+    }
+}
+
+fn last_fence(md: &str) -> Option<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in md.lines() {
+        let trimmed = line.trim_start();
+        match &mut current {
+            None if trimmed.starts_with("```") || trimmed.starts_with("~~~") => {
+                current = Some((trimmed[..3].to_string(), String::new()));
+            }
+            Some((fence, body)) => {
+                if trimmed.starts_with(fence.as_str()) {
+                    blocks.push(std::mem::take(body));
+                    current = None;
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+            None => {}
+        }
+    }
+    blocks.pop()
+}
+
+fn find_tool<'a>(turn: &'a mut AgentTurn, id: &str) -> Option<&'a mut Tool> {
+    turn.items.iter_mut().find_map(|i| match i {
+        Item::Tool(t) if t.id == id => Some(t),
+        _ => None,
+    })
+}
+
+fn apply_content(tool: &mut Tool, content: &[schema::ToolCallContent]) {
+    let mut output = String::new();
+    let mut diffs = Vec::new();
+    for c in content {
+        match c {
+            schema::ToolCallContent::Content(c) => {
+                if let Some(t) = content_text(&c.content) {
+                    output.push_str(&sanitize(t));
+                }
+            }
+            schema::ToolCallContent::Diff(d) => diffs.push(Diff {
+                path: sanitize(&d.path.display().to_string()),
+                old: d.old_text.as_deref().map(sanitize),
+                new: sanitize(&d.new_text),
+            }),
+            schema::ToolCallContent::Terminal(t) => {
+                output.push_str(&format!("[terminal {}]", t.terminal_id.0));
+            }
+            _ => {}
+        }
+    }
+    if !output.is_empty() {
+        tool.output = output;
+    }
+    if !diffs.is_empty() {
+        tool.diffs = diffs;
+    }
+}
+
+/// The protocol's snake_case name of a unit enum value.
+pub fn wire<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,0 +1,136 @@
+//! Drawing: a pure function of the app state into a frame, plus render caches (entry layouts
+//! by revision and width, markdown blocks, highlighted code). Nothing here changes the state
+//! or performs I/O.
+
+pub mod chat_pane;
+pub mod highlight;
+pub mod markdown;
+pub mod md_stream;
+pub mod role_block;
+pub mod status_bar;
+pub mod text_wrap;
+pub mod theme_view;
+pub mod windows;
+pub mod wrap;
+
+use crate::config::theme::Theme;
+use crate::state::{AppState, Overlay};
+use highlight::Highlighter;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Widget};
+use ratatui::Frame;
+use std::collections::HashMap;
+use theme_view::ThemeView;
+
+/// Render caches that survive between frames.
+pub struct UiCache {
+    pub theme: ThemeView,
+    chats: HashMap<String, chat_pane::ChatCache>,
+}
+
+impl UiCache {
+    pub fn new(theme: Theme, highlighter: Highlighter) -> UiCache {
+        UiCache {
+            theme: ThemeView::new(theme, highlighter),
+            chats: HashMap::new(),
+        }
+    }
+}
+
+/// Draws the whole screen; returns the chat pane's (total lines, height) for scrolling.
+pub fn draw(f: &mut Frame<'_>, state: &AppState, cache: &mut UiCache) -> (usize, usize) {
+    let area = f.area();
+    let buf = f.buffer_mut();
+    draw_into(buf, area, state, cache)
+}
+
+/// [`draw`] on a bare buffer (tests and benchmarks).
+pub fn draw_into(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    state: &AppState,
+    cache: &mut UiCache,
+) -> (usize, usize) {
+    let t = &cache.theme;
+    let base = t.style("ui");
+    if base != ratatui::style::Style::default() {
+        buf.set_style(area, base);
+    }
+    let mut layout = (0, 0);
+    if area.height == 0 || area.width == 0 {
+        return layout;
+    }
+    let input_h = state
+        .active_session()
+        .map(|s| (s.input.lines().len() as u16 + 2).min(8))
+        .unwrap_or(0)
+        .min(area.height.saturating_sub(2));
+    let [chat_area, input_area, status_area] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(input_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    // Drop caches of sessions that are gone.
+    cache
+        .chats
+        .retain(|id, _| state.sessions.iter().any(|s| s.id == *id));
+    if let Some(session) = state.active_session() {
+        let chat = cache.chats.entry(session.id.clone()).or_default();
+        let total = chat_pane::draw(
+            buf,
+            chat_area,
+            session,
+            chat,
+            &cache.theme,
+            state.show_thoughts,
+            state.show_tool_output,
+        );
+        layout = (total, chat_area.height as usize);
+        if input_area.height > 0 {
+            let t = &cache.theme;
+            let busy = if session.prompt_in_flight {
+                " working… Ctrl+C cancels "
+            } else {
+                ""
+            };
+            let block = Block::default()
+                .borders(Borders::TOP | Borders::BOTTOM)
+                .border_style(t.style("ui.border.focused"))
+                .title(Span::styled(
+                    format!(" {} ", session.agent),
+                    t.style("ui.title"),
+                ))
+                .title(
+                    Line::from(Span::styled(busy, t.style("ui.statusline.status"))).right_aligned(),
+                );
+            let inner = block.inner(input_area);
+            block.render(input_area, buf);
+            buf.set_style(inner, t.style("ui.input"));
+            (&session.input).render(inner, buf);
+        }
+    }
+    status_bar::draw(buf, status_area, state, &cache.theme);
+
+    let t = &cache.theme;
+    let over = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    if state.active_session().is_none() && !state.overlays.contains(&Overlay::Nodes) {
+        windows::nodes(buf, over, state, t);
+    }
+    for o in &state.overlays {
+        match o {
+            Overlay::Nodes => windows::nodes(buf, over, state, t),
+            Overlay::Sessions => windows::sessions(buf, over, state, t),
+            Overlay::Form(form) => windows::form(buf, over, form, t),
+            Overlay::Help => windows::help(buf, over, state, t),
+        }
+    }
+    layout
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,421 @@
+//! One transcript entry as lines: the role header (status glyph, `agent · model · ⇡ in ⇣ out`
+//! or `▸ you`), a colored rail down the body, and the body's parts: markdown (streamed
+//! incrementally through [`MdStream`]), thoughts, tool calls with their output and diffs,
+//! plans, permission prompts, notices, and unknown updates shown raw.
+//!
+//! Layout is cached per entry by (revision, width, theme, toggles); markdown text keeps its
+//! own block cache, so a streaming answer only re-renders its open tail.
+
+use super::md_stream::MdStream;
+use super::theme_view::ThemeView;
+use crate::state::transcript::{
+    AgentTurn, Entry, EntryKind, Item, Level, Permission, Tool, TurnState,
+};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// A run of lines in an entry.
+pub enum Part {
+    Lines(Vec<Line<'static>>),
+    /// Markdown body lines; the rail is added when drawn.
+    Markdown {
+        stream: Box<MdStream>,
+        count: usize,
+    },
+}
+
+pub struct EntryLayout {
+    pub rev: u64,
+    pub width: u16,
+    pub key: u64,
+    pub parts: Vec<Part>,
+    pub height: usize,
+    pub rail: Style,
+    pub rail_glyph: &'static str,
+}
+
+/// What changes the layout besides the entry itself.
+pub fn layout_key(style_gen: u64, show_thoughts: bool, show_tools: bool) -> u64 {
+    style_gen << 2 | (show_thoughts as u64) << 1 | show_tools as u64
+}
+
+impl EntryLayout {
+    pub fn new() -> EntryLayout {
+        EntryLayout {
+            rev: u64::MAX,
+            width: 0,
+            key: u64::MAX,
+            parts: Vec::new(),
+            height: 0,
+            rail: Style::default(),
+            rail_glyph: "│ ",
+        }
+    }
+
+    /// Brings the layout up to date with `entry` at `width`.
+    pub fn refresh(
+        &mut self,
+        entry: &Entry,
+        width: u16,
+        key: u64,
+        t: &ThemeView,
+        show_thoughts: bool,
+        show_tools: bool,
+    ) {
+        if self.rev == entry.rev && self.width == width && self.key == key {
+            return;
+        }
+        if self.key != key {
+            self.parts.clear();
+        }
+        self.rev = entry.rev;
+        self.width = width;
+        self.key = key;
+        let body_width = width.saturating_sub(2).max(1);
+        // Keep markdown streams (by position) so streaming stays incremental.
+        let mut streams: Vec<MdStream> = self
+            .parts
+            .drain(..)
+            .filter_map(|p| match p {
+                Part::Markdown { stream, .. } => Some(*stream),
+                Part::Lines(_) => None,
+            })
+            .collect::<Vec<_>>();
+        streams.reverse();
+        let mut parts = Vec::new();
+        match &entry.kind {
+            EntryKind::User { text } => {
+                self.rail = t.style("role.user.rail");
+                self.rail_glyph = "┃ ";
+                let mut lines = vec![Line::from(Span::styled(
+                    "▸ you",
+                    t.style("role.user.header"),
+                ))];
+                for l in text.split('\n') {
+                    for w in super::text_wrap::wrap_plain(l, body_width as usize) {
+                        lines.push(Line::from(Span::styled(w, t.style("ui.text"))));
+                    }
+                }
+                lines.push(Line::default());
+                parts.push(Part::Lines(lines));
+            }
+            EntryKind::Notice { level, text } => {
+                self.rail = Style::default();
+                self.rail_glyph = "  ";
+                let (scope, mark) = match level {
+                    Level::Info => ("info", "ℹ"),
+                    Level::Warning => ("warning", "⚠"),
+                    Level::Error => ("error", "✗"),
+                };
+                let mut lines: Vec<Line<'static>> =
+                    super::text_wrap::wrap_plain(&format!("{mark} {text}"), body_width as usize)
+                        .into_iter()
+                        .map(|w| Line::from(Span::styled(w, t.style(scope))))
+                        .collect();
+                lines.push(Line::default());
+                parts.push(Part::Lines(lines));
+            }
+            EntryKind::Agent(turn) => {
+                self.rail = t.style("role.agent.rail");
+                self.rail_glyph = "│ ";
+                parts.push(Part::Lines(vec![header(turn, t)]));
+                for item in &turn.items {
+                    agent_item(
+                        item,
+                        turn,
+                        body_width,
+                        t,
+                        show_thoughts,
+                        show_tools,
+                        &mut streams,
+                        &mut parts,
+                    );
+                }
+                if turn.state != TurnState::Streaming {
+                    if let Some(note) = end_note(&turn.state) {
+                        parts.push(Part::Lines(vec![Line::from(Span::styled(
+                            note,
+                            t.style("ui.dim"),
+                        ))]));
+                    }
+                }
+                parts.push(Part::Lines(vec![Line::default()]));
+            }
+        }
+        for p in &mut parts {
+            if let Part::Markdown { stream, count } = p {
+                *count =
+                    stream.line_count(body_width, &t.md, t.generation, &t.highlighter, &t.syntax);
+            }
+        }
+        self.height = parts
+            .iter()
+            .map(|p| match p {
+                Part::Lines(l) => l.len(),
+                Part::Markdown { count, .. } => *count,
+            })
+            .sum();
+        self.parts = parts;
+    }
+}
+
+impl Default for EntryLayout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn end_note(state: &TurnState) -> Option<String> {
+    match state {
+        TurnState::Done | TurnState::Streaming => None,
+        TurnState::Cancelled => Some("◼ cancelled".into()),
+        TurnState::Stopped(r) => Some(format!("◼ stopped: {r}")),
+        TurnState::Failed(r) => Some(format!("✗ failed: {r}")),
+    }
+}
+
+fn header(turn: &AgentTurn, t: &ThemeView) -> Line<'static> {
+    let (glyph, scope) = match turn.state {
+        TurnState::Streaming => ("◐", "role.agent.glyph.streaming"),
+        TurnState::Done => ("●", "role.agent.glyph.done"),
+        TurnState::Cancelled | TurnState::Stopped(_) => ("○", "role.agent.glyph.done"),
+        TurnState::Failed(_) => ("✗", "role.agent.glyph.failed"),
+    };
+    let mut text = turn.agent.clone();
+    if let Some(m) = &turn.model {
+        text.push_str(" · ");
+        text.push_str(m);
+    }
+    if let (Some(i), Some(o)) = (turn.tokens_in, turn.tokens_out) {
+        text.push_str(&format!(" · ⇡ {} ⇣ {}", thousands(i), thousands(o)));
+    }
+    Line::from(vec![
+        Span::styled(format!("{glyph} "), t.style(scope)),
+        Span::styled(text, t.style("role.agent.header")),
+    ])
+}
+
+/// Whether `src` continues `seen` (text in the state only grows by appending). Checks the
+/// length and the last bytes seen, not the whole prefix, so streaming stays linear.
+fn extends(src: &str, seen: &str) -> bool {
+    let n = seen.len();
+    if src.len() < n {
+        return false;
+    }
+    let from = n.saturating_sub(64);
+    src.as_bytes()[from..n] == seen.as_bytes()[from..]
+}
+
+/// 2311 → "2,311".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn agent_item(
+    item: &Item,
+    turn: &AgentTurn,
+    width: u16,
+    t: &ThemeView,
+    show_thoughts: bool,
+    show_tools: bool,
+    streams: &mut Vec<MdStream>,
+    parts: &mut Vec<Part>,
+) {
+    let w = width as usize;
+    let styled = |s: String, scope: &str| Line::from(Span::styled(s, t.style(scope)));
+    let wrapped = |text: &str, scope: &str, indent: &str| -> Vec<Line<'static>> {
+        let indent_width = unicode_width::UnicodeWidthStr::width(indent);
+        super::text_wrap::wrap_plain(text, w.saturating_sub(indent_width).max(1))
+            .into_iter()
+            .map(|l| Line::from(Span::styled(format!("{indent}{l}"), t.style(scope))))
+            .collect()
+    };
+    match item {
+        Item::Text(src) => {
+            let mut stream = streams.pop().unwrap_or_default();
+            if !extends(src, stream.source()) {
+                stream = MdStream::default();
+            }
+            let have = stream.source().len();
+            if src.len() > have {
+                stream.push(&src[have..]);
+            }
+            if turn.state != TurnState::Streaming {
+                stream.finish();
+            }
+            parts.push(Part::Markdown {
+                stream: Box::new(stream),
+                count: 0,
+            });
+        }
+        Item::Thought(text) => {
+            if show_thoughts {
+                let mut lines = Vec::new();
+                for l in text.trim().split('\n') {
+                    lines.extend(wrapped(l, "thought", "💭 "));
+                }
+                parts.push(Part::Lines(lines));
+            } else {
+                parts.push(Part::Lines(vec![styled(
+                    "💭 … (thoughts hidden · Alt+T)".into(),
+                    "thought",
+                )]));
+            }
+        }
+        Item::Tool(tool) => parts.push(Part::Lines(tool_lines(tool, w, t, show_tools))),
+        Item::Plan(steps) => {
+            let mut lines = vec![styled("Plan".into(), "tool.title")];
+            for (step, status) in steps {
+                let (mark, scope) = match status.as_str() {
+                    "completed" => ("☑", "plan.completed"),
+                    "in_progress" => ("◐", "plan.in_progress"),
+                    _ => ("☐", "plan.pending"),
+                };
+                lines.extend(wrapped(&format!("{mark} {step}"), scope, "  "));
+            }
+            parts.push(Part::Lines(lines));
+        }
+        Item::Permission(p) => parts.push(Part::Lines(permission_lines(p, w, t))),
+        Item::AutoApproved(title) => parts.push(Part::Lines(wrapped(
+            &format!("⚡ auto-approved (YOLO): {title}"),
+            "warning",
+            "",
+        ))),
+        Item::Raw { kind, json } => {
+            let mut lines = vec![styled(format!("[{kind}] (unknown update)"), "ui.dim")];
+            lines.extend(wrapped(json, "ui.dim", "  "));
+            parts.push(Part::Lines(lines));
+        }
+    }
+}
+
+fn tool_lines(tool: &Tool, w: usize, t: &ThemeView, show_output: bool) -> Vec<Line<'static>> {
+    let (mark, status_scope) = match tool.status.as_str() {
+        "completed" => ("✓", "tool.status.completed"),
+        "failed" => ("✗", "tool.status.failed"),
+        "in_progress" => ("◐", "tool.status.in_progress"),
+        _ => ("○", "tool.status.pending"),
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{mark} "), t.style(status_scope)),
+        Span::styled(tool.title.clone(), t.style("tool.title")),
+        Span::styled(
+            format!(" · {} · {}", tool.kind, tool.status),
+            t.style("tool.kind"),
+        ),
+    ])];
+    let inner = w.saturating_sub(4).max(1);
+    if let Some(input) = &tool.input {
+        for l in super::text_wrap::wrap_plain(input, inner)
+            .into_iter()
+            .take(3)
+        {
+            lines.push(Line::from(Span::styled(
+                format!("  ⇢ {l}"),
+                t.style("ui.dim"),
+            )));
+        }
+    }
+    if !tool.output.is_empty() {
+        let scope = if tool.status == "failed" {
+            "error"
+        } else {
+            "tool.output"
+        };
+        if show_output {
+            for l in tool.output.split('\n') {
+                for piece in super::text_wrap::wrap_plain(l, inner) {
+                    lines.push(Line::from(Span::styled(
+                        format!("  │ {piece}"),
+                        t.style(scope),
+                    )));
+                }
+            }
+        } else {
+            let n = tool.output.lines().count();
+            lines.push(Line::from(Span::styled(
+                format!("  │ … {n} lines (Alt+O shows)"),
+                t.style("ui.dim"),
+            )));
+        }
+    }
+    for d in &tool.diffs {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", d.path),
+            t.style("tool.title"),
+        )));
+        for l in d.old.as_deref().unwrap_or_default().lines() {
+            for piece in super::text_wrap::wrap_plain(&format!("- {l}"), inner) {
+                lines.push(Line::from(Span::styled(
+                    format!("  {piece}"),
+                    t.style("diff.minus"),
+                )));
+            }
+        }
+        for l in d.new.lines() {
+            for piece in super::text_wrap::wrap_plain(&format!("+ {l}"), inner) {
+                lines.push(Line::from(Span::styled(
+                    format!("  {piece}"),
+                    t.style("diff.plus"),
+                )));
+            }
+        }
+    }
+    lines
+}
+
+fn permission_lines(p: &Permission, w: usize, t: &ThemeView) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for l in super::text_wrap::wrap_plain(&format!("⚠ Permission requested: {}", p.title), w.max(1))
+    {
+        lines.push(Line::from(Span::styled(l, t.style("permission"))));
+    }
+    match &p.answered {
+        Some(answer) => lines.push(Line::from(Span::styled(
+            format!("  → {answer}"),
+            t.style("ui.dim"),
+        ))),
+        None => {
+            for (i, o) in p.options.iter().enumerate() {
+                let selected = i == p.selected;
+                let scope = if selected {
+                    "permission.option.selected"
+                } else {
+                    "ui.text"
+                };
+                let pointer = if selected { "›" } else { " " };
+                lines.push(Line::from(Span::styled(
+                    format!("{pointer} {}. {}", i + 1, o.name),
+                    t.style(scope),
+                )));
+            }
+            lines.push(Line::from(Span::styled(
+                "  1-9 or ↑↓ + Enter to choose · Esc rejects",
+                t.style("ui.dim"),
+            )));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(246), "246");
+        assert_eq!(thousands(2311), "2,311");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,70 @@
+//! The status bar: active session (agent, status, YOLO marker), the live-session counter, and
+//! the latest message (saved paths, errors, confirmations).
+
+use super::theme_view::ThemeView;
+use crate::state::transcript::Level;
+use crate::state::AppState;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+/// How long a status message stays (ms).
+const MESSAGE_MS: u64 = 8000;
+
+pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
+    if area.height == 0 {
+        return;
+    }
+    buf.set_style(area, t.style("ui.statusline"));
+    let mut spans = Vec::new();
+    if let Some(s) = state.active_session() {
+        spans.push(Span::styled(
+            format!(" {} ", s.agent),
+            t.style("ui.statusline"),
+        ));
+        spans.push(Span::styled(
+            format!("· {} ", s.status),
+            t.style("ui.statusline.status"),
+        ));
+        if s.yolo {
+            spans.push(Span::styled(" ⚡YOLO ", t.style("ui.statusline.yolo")));
+        }
+        if let Some(m) = &s.mode {
+            spans.push(Span::styled(
+                format!(" mode:{m} "),
+                t.style("ui.statusline"),
+            ));
+        }
+    } else {
+        spans.push(Span::styled(" praxis ", t.style("ui.statusline")));
+    }
+    let live = state.live_sessions().len();
+    if live > 0 {
+        let label = if live == 1 {
+            "1 session".to_string()
+        } else {
+            format!("{live} sessions")
+        };
+        spans.push(Span::styled(
+            format!(" {label} "),
+            t.style("ui.statusline.sessions"),
+        ));
+    }
+    for (agent, _) in &state.starting {
+        spans.push(Span::styled(
+            format!(" starting {agent}… "),
+            t.style("ui.statusline.status"),
+        ));
+    }
+    if let Some(msg) = &state.status {
+        if state.now_ms.saturating_sub(msg.at_ms) <= MESSAGE_MS || msg.level == Level::Error {
+            let scope = match msg.level {
+                Level::Info => "info",
+                Level::Warning => "warning",
+                Level::Error => "error",
+            };
+            spans.push(Span::styled(format!(" {}", msg.text), t.style(scope)));
+        }
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}

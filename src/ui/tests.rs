@@ -1,0 +1,222 @@
+//! Snapshot tests of every screen and widget on a `TestBackend`, at a few sizes down to 20×6.
+
+use super::*;
+use crate::config::keymap::Keymap;
+use crate::node::client::{SessionCreated, SessionOptions};
+use crate::node::NodeEvent;
+use crate::protocol::acp::Update;
+use crate::protocol::Id;
+use crate::state::{commands, update, Action};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use serde_json::{json, Value};
+
+fn app() -> AppState {
+    let keymap = Keymap::default_keymap(&commands::names());
+    let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
+    update(
+        &mut s,
+        Action::NodeConnected {
+            node: 0,
+            name: "local".into(),
+            agents: vec!["demo".into(), "gemini".into()],
+        },
+    );
+    s
+}
+
+fn open_session(s: &mut AppState, id: &str, yolo: bool) {
+    let options = SessionOptions {
+        agent: "demo".into(),
+        cwd: "/work".into(),
+        yolo,
+        prompt_timeout_secs: None,
+    };
+    let created = SessionCreated {
+        session_id: id.into(),
+        agent_name: None,
+        prompt_timeout_secs: None,
+        modes: None,
+        raw: json!({}),
+    };
+    update(
+        s,
+        Action::SessionCreated {
+            node: 0,
+            options,
+            result: Ok(created),
+        },
+    );
+}
+
+fn upd(s: &mut AppState, id: &str, v: Value) {
+    update(
+        s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Update {
+                session: id.into(),
+                update: Update::from_value(v),
+            },
+        },
+    );
+}
+
+fn key(s: &mut AppState, code: KeyCode, m: KeyModifiers) {
+    update(s, Action::Key(KeyEvent::new(code, m)));
+}
+
+/// A session mid-way through the demo's showcase turn, waiting for permission.
+fn showcase() -> AppState {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    for c in "fix the build".chars() {
+        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": "Look at the build first."}}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "plan", "entries": [
+        {"content": "Read the project", "priority": "medium", "status": "completed"},
+        {"content": "Run the tests", "priority": "medium", "status": "in_progress"},
+        {"content": "Fix", "priority": "medium", "status": "pending"}]}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t1", "title": "cargo test", "kind": "execute", "status": "in_progress"}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call_update", "toolCallId": "t1", "status": "failed",
+        "content": [{"type": "content", "content": {"type": "text", "text": "error[E0425]: cannot find value `answer`"}}]}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t2", "title": "Edit src/lib.rs", "kind": "edit", "status": "pending",
+        "content": [{"type": "diff", "path": "/work/src/lib.rs", "oldText": "    answer\n", "newText": "    42\n"}]}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text":
+        "## Fix\n\nReturn **42** from `answer()`:\n\n```rust\nfn answer() -> u32 {\n    42\n}\n```\n\n| file | lines |\n|---|--:|\n| src/lib.rs | 1 |\n\n- [x] found\n- [ ] tested\n"}}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "hologram_update", "x": 1}),
+    );
+    let ask = serde_json::from_value(json!({
+        "sessionId": "s1", "toolCall": {"toolCallId": "t2", "title": "Edit src/lib.rs"},
+        "options": [
+            {"optionId": "allow", "name": "Allow once", "kind": "allow_once"},
+            {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]
+    }))
+    .unwrap();
+    update(
+        &mut s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Permission {
+                request: Id::Num(7),
+                session: "s1".into(),
+                ask: Box::new(ask),
+            },
+        },
+    );
+    s
+}
+
+fn render(state: &AppState, w: u16, h: u16) -> String {
+    let mut cache = UiCache::new(
+        crate::config::theme::Theme::default_dark(),
+        Highlighter::new_blocking(),
+    );
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| {
+        draw(f, state, &mut cache);
+    })
+    .unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn chat_with_every_item_kind() {
+    let s = showcase();
+    insta::assert_snapshot!("chat_100x45", render(&s, 100, 45));
+    insta::assert_snapshot!("chat_50x30", render(&s, 50, 30));
+    insta::assert_snapshot!("chat_20x6", render(&s, 20, 6));
+}
+
+#[test]
+fn finished_turn_with_tokens_and_yolo() {
+    let mut s = app();
+    open_session(&mut s, "s1", true);
+    for c in "hi".chars() {
+        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "Hello! \u{1b}[31mred\u{1b}[0m"}}),
+    );
+    let done = crate::node::client::PromptDone {
+        stop_reason: "end_turn".into(),
+        timed_out: false,
+        raw: json!({"stopReason": "end_turn", "usage": {"inputTokens": 2311, "outputTokens": 246}}),
+    };
+    update(
+        &mut s,
+        Action::PromptDone {
+            session: "s1".into(),
+            result: Ok(done),
+        },
+    );
+    insta::assert_snapshot!("finished_yolo_60x14", render(&s, 60, 14));
+}
+
+#[test]
+fn nodes_window_form_sessions_overlay_and_help() {
+    let mut s = app();
+    insta::assert_snapshot!("home_nodes_70x18", render(&s, 70, 18));
+    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    insta::assert_snapshot!("new_session_form_70x14", render(&s, 70, 14));
+    let mut s = showcase();
+    open_session(&mut s, "s2", true);
+    key(&mut s, KeyCode::Esc, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    insta::assert_snapshot!("sessions_overlay_80x16", render(&s, 80, 16));
+    insta::assert_snapshot!("sessions_overlay_20x6", render(&s, 20, 6));
+    key(&mut s, KeyCode::Esc, KeyModifiers::NONE);
+    key(&mut s, KeyCode::F(1), KeyModifiers::NONE);
+    insta::assert_snapshot!("help_90x50", render(&s, 90, 50));
+}
+
+#[test]
+fn degenerate_sizes_do_not_panic() {
+    let s = showcase();
+    for (w, h) in [(1, 1), (10, 3), (3, 10), (0, 0), (200, 2)] {
+        let _ = render(&s, w, h);
+    }
+}

@@ -1,0 +1,315 @@
+//! The windows above the chat pane: the Nodes window (nodes, their agents, new-session form),
+//! the Active Sessions overlay, and the help screen listing the active key bindings.
+
+use super::theme_view::ThemeView;
+use crate::state::{commands, AppState, NewSessionForm};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Widget};
+
+/// A centered rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Clears `rect`, draws a titled border, returns the inner area.
+fn frame(buf: &mut Buffer, rect: Rect, title: &str, hint: &str, t: &ThemeView) -> Rect {
+    Clear.render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style("ui.border.focused"))
+        .title(Span::styled(format!(" {title} "), t.style("ui.title")))
+        .title_bottom(Span::styled(format!(" {hint} "), t.style("ui.dim")))
+        .style(t.style("ui.popup"));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    inner
+}
+
+fn put(buf: &mut Buffer, inner: Rect, row: usize, line: Line<'_>) {
+    if row < inner.height as usize {
+        buf.set_line(inner.x, inner.y + row as u16, &line, inner.width);
+    }
+}
+
+pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
+    let rect = centered(area, 64, 16);
+    let inner = frame(
+        buf,
+        rect,
+        "Nodes",
+        "Enter new session · Ctrl+W sessions · Esc close",
+        t,
+    );
+    let mut row = 0;
+    let mut agent_idx = 0;
+    for node in &state.nodes {
+        let (mark, scope) = if node.connected {
+            ("●", "info")
+        } else {
+            ("○", "error")
+        };
+        let status = if node.connected {
+            "connected".to_string()
+        } else {
+            format!("disconnected: {}", node.error.clone().unwrap_or_default())
+        };
+        put(
+            buf,
+            inner,
+            row,
+            Line::from(vec![
+                Span::styled(format!("{mark} "), t.style(scope)),
+                Span::styled(node.name.clone(), t.style("ui.title")),
+                Span::styled(format!("  {status}"), t.style("ui.dim")),
+            ]),
+        );
+        row += 1;
+        for agent in &node.agents {
+            let selected = agent_idx == state.nodes_sel;
+            let scope = if selected {
+                "ui.popup.selected"
+            } else {
+                "ui.text"
+            };
+            let live = state
+                .sessions
+                .iter()
+                .filter(|s| s.agent == *agent && s.status.is_live())
+                .count();
+            let suffix = if live > 0 {
+                format!("  ({live} live)")
+            } else {
+                String::new()
+            };
+            put(
+                buf,
+                inner,
+                row,
+                Line::from(Span::styled(
+                    format!("{} {agent}{suffix}", if selected { "  ›" } else { "   " }),
+                    t.style(scope),
+                )),
+            );
+            row += 1;
+            agent_idx += 1;
+        }
+    }
+    if state.nodes.is_empty() {
+        put(
+            buf,
+            inner,
+            row,
+            Line::from(Span::styled("connecting…", t.style("ui.dim"))),
+        );
+    }
+}
+
+pub fn form(buf: &mut Buffer, area: Rect, f: &NewSessionForm, t: &ThemeView) {
+    let rect = centered(area, 64, 10);
+    let inner = frame(
+        buf,
+        rect,
+        &format!("New session · {}", f.agent),
+        "Tab move · Space toggle · Enter start · Esc cancel",
+        t,
+    );
+    let field = |i: usize, label: &str, value: String| {
+        let scope = if f.field == i {
+            "ui.popup.selected"
+        } else {
+            "ui.text"
+        };
+        Line::from(vec![
+            Span::styled(format!("{:<20}", label), t.style("ui.dim")),
+            Span::styled(value, t.style(scope)),
+        ])
+    };
+    put(
+        buf,
+        inner,
+        0,
+        field(
+            0,
+            "YOLO (auto-approve)",
+            if f.yolo {
+                "[x] on".into()
+            } else {
+                "[ ] off".into()
+            },
+        ),
+    );
+    put(
+        buf,
+        inner,
+        1,
+        field(
+            1,
+            "Working directory",
+            format!("{}{}", f.cwd, if f.field == 1 { "▏" } else { "" }),
+        ),
+    );
+    put(
+        buf,
+        inner,
+        2,
+        field(
+            2,
+            "Prompt timeout (s)",
+            format!("{}{}", f.timeout_secs, if f.field == 2 { "▏" } else { "" }),
+        ),
+    );
+    put(buf, inner, 3, field(3, "", "[ Start ]".into()));
+    if f.pending {
+        put(
+            buf,
+            inner,
+            5,
+            Line::from(Span::styled("initializing…", t.style("info"))),
+        );
+    }
+    if let Some(e) = &f.error {
+        for (i, l) in super::text_wrap::wrap_plain(e, inner.width as usize)
+            .into_iter()
+            .enumerate()
+        {
+            put(
+                buf,
+                inner,
+                5 + i,
+                Line::from(Span::styled(l, t.style("error"))),
+            );
+        }
+    }
+}
+
+pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
+    let rect = centered(area, 76, 14);
+    let inner = frame(
+        buf,
+        rect,
+        "Active Sessions",
+        "Enter resume · d discard · Esc close",
+        t,
+    );
+    let live = state.live_sessions();
+    if live.is_empty() {
+        put(
+            buf,
+            inner,
+            0,
+            Line::from(Span::styled(
+                "No live sessions. Ctrl+L opens the Nodes window.",
+                t.style("ui.dim"),
+            )),
+        );
+        return;
+    }
+    put(
+        buf,
+        inner,
+        0,
+        Line::from(Span::styled(
+            format!(
+                "  {:<8} {:<10} {:<9} {:<17} {}",
+                "node", "agent", "id", "status", "age"
+            ),
+            t.style("ui.dim"),
+        )),
+    );
+    for (i, s) in live.iter().enumerate() {
+        let node = state
+            .nodes
+            .get(s.node)
+            .map(|n| n.name.as_str())
+            .unwrap_or("?");
+        let age = age(state.now_ms.saturating_sub(s.created_ms));
+        let yolo = if s.yolo { " ⚡" } else { "" };
+        let text = format!(
+            "{} {:<8} {:<10} {:<9} {:<17} {age}{yolo}",
+            if i == state.sessions_sel { "›" } else { " " },
+            node,
+            s.agent,
+            s.id_preview(),
+            s.status.label()
+        );
+        let scope = if i == state.sessions_sel {
+            "ui.popup.selected"
+        } else {
+            "ui.text"
+        };
+        put(
+            buf,
+            inner,
+            i + 1,
+            Line::from(Span::styled(text, t.style(scope))),
+        );
+    }
+}
+
+/// 75_000 ms → "1m 15s".
+pub fn age(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
+    let rect = centered(area, 80, area.height.saturating_sub(2).max(3));
+    let inner = frame(buf, rect, "Keys", "Esc close", t);
+    let mut row = 0;
+    for ctx in ["global", "chat", "permission", "nodes", "sessions", "form"] {
+        let bindings = state.keymap.bindings(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        put(
+            buf,
+            inner,
+            row,
+            Line::from(Span::styled(ctx.to_string(), t.style("ui.title"))),
+        );
+        row += 1;
+        // One line per command, its keys joined.
+        let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+        for (key, cmd) in bindings {
+            match merged.iter_mut().find(|(c, _)| *c == cmd) {
+                Some((_, keys)) => keys.push(key),
+                None => merged.push((cmd, vec![key])),
+            }
+        }
+        for (cmd, keys) in merged {
+            put(
+                buf,
+                inner,
+                row,
+                Line::from(vec![
+                    Span::styled(format!("  {:<24}", keys.join(", ")), t.style("ui.help.key")),
+                    Span::styled(commands::doc(&cmd).to_string(), t.style("ui.text")),
+                ]),
+            );
+            row += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(super::age(5_000), "5s");
+        assert_eq!(super::age(75_000), "1m 15s");
+        assert_eq!(super::age(3_725_000), "1h 2m");
+    }
+}

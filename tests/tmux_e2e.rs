@@ -1,0 +1,201 @@
+//! The real `praxis` binary in a real terminal (tmux), driven with keys as a person would,
+//! against the demo agent: send a prompt and see the highlighted answer, answer a permission
+//! request, Ctrl+C mid-stream, pause and resume from the overlay, save a transcript, quit with
+//! the terminal restored.
+//!
+//! Waits poll `capture-pane` with a generous hang guard; nothing asserts on timing.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PRAXIS: &str = env!("CARGO_BIN_EXE_praxis");
+
+struct Tmux {
+    name: String,
+    root: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is not installed; run `bash .ci/run` (it installs tmux)"
+        );
+        let root = tempfile::tempdir().unwrap();
+        let name = format!(
+            "praxis-e2e-{}",
+            root.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace('.', "")
+        );
+        std::fs::create_dir_all(root.path().join("work")).unwrap();
+        let script = format!(
+            "cd {work} && PRAXIS_CONFIG_DIR={root}/config PRAXIS_DATA_DIR={root}/data {praxis}; echo PRAXIS-EXITED $?; sleep 30",
+            work = root.path().join("work").display(),
+            root = root.path().display(),
+            praxis = PRAXIS
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                "sh",
+                "-c",
+                &script,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Tmux { name, root }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.name.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `needle` (hang guard: 30 s).
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("the screen never showed {needle:?}; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn chat_permission_cancel_pause_resume_save_and_quit() {
+    let t = Tmux::start(100, 40);
+    t.wait_for("demo · idle");
+
+    // A prompt: streamed answer with a permission request in the middle.
+    t.text("fix the build");
+    t.keys(&["Enter"]);
+    t.wait_for("Permission requested: Edit src/lib.rs");
+    t.keys(&["1"]);
+    t.wait_for("Learn more in");
+    let screen = t.wait_for("demo · idle");
+    assert!(
+        screen.contains("│ pub fn answer() -> u32 {"),
+        "the code block is rendered:\n{screen}"
+    );
+    assert!(
+        screen.contains("│ ┌─"),
+        "the table is drawn with borders:\n{screen}"
+    );
+    assert!(
+        !screen.contains('◐'),
+        "nothing is still streaming:\n{screen}"
+    );
+    t.keys(&["PageUp", "PageUp"]);
+    let screen = t.wait_for("● demo · ⇡");
+    assert!(screen.contains("▸ you"), "{screen}");
+    t.keys(&["C-End"]);
+
+    // Ctrl+C mid-stream keeps the partial output and marks the turn cancelled.
+    t.text("/slow 300");
+    t.keys(&["Enter"]);
+    t.wait_for("tick 3");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("cancelled");
+    assert!(!screen.contains("tick 300"), "{screen}");
+
+    // Esc pauses: the Nodes window shows; Ctrl+W lists the session; Enter resumes it.
+    t.keys(&["Escape"]);
+    t.wait_for("Nodes");
+    t.keys(&["C-w"]);
+    let screen = t.wait_for("Active Sessions");
+    assert!(screen.contains("idle"), "{screen}");
+    t.keys(&["Enter"]);
+    t.wait_for("tick 3");
+
+    // Ctrl+Alt+W saves the transcript and shows where.
+    t.keys(&["C-M-w"]);
+    let screen = t.wait_for("Transcript saved to");
+    let dir = t.data().join("transcripts");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let md = std::fs::read_to_string(&file).unwrap();
+    assert!(md.contains("## ▸ you\n\nfix the build"), "{md}");
+    assert!(md.contains("tick 3"), "{md}");
+    assert!(screen.contains("transcripts"), "{screen}");
+
+    // Quit: the shell gets the terminal back.
+    t.keys(&["C-q"]);
+    let screen = t.wait_for("PRAXIS-EXITED 0");
+    assert!(
+        !screen.contains("Active Sessions") && !screen.contains("demo · idle"),
+        "the alternate screen is gone:\n{screen}"
+    );
+}
+
+#[test]
+fn tiny_terminal_does_not_break() {
+    let t = Tmux::start(20, 6);
+    t.wait_for("idle");
+    t.text("/echo hi");
+    t.keys(&["Enter"]);
+    t.wait_for("hi");
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.name, "-x", "10", "-y", "3"])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.name, "-x", "80", "-y", "24"])
+        .status()
+        .unwrap();
+    t.wait_for("demo · idle");
+    t.keys(&["C-q"]);
+    t.wait_for("PRAXIS-EXITED 0");
+}
