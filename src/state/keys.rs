@@ -58,6 +58,16 @@ fn unbound(state: &mut AppState, ctx: &str, key: KeyEvent, fx: &mut Vec<Effect>)
     match ctx {
         "chat" => chat_input(state, key),
         "form" => form_input(state, key),
+        "help" => {
+            state.help_scroll = match key.code {
+                KeyCode::Up | KeyCode::Char('k') => state.help_scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => state.help_scroll + 1,
+                KeyCode::PageUp => state.help_scroll.saturating_sub(10),
+                KeyCode::PageDown | KeyCode::Char(' ') => state.help_scroll + 10,
+                KeyCode::Home => 0,
+                _ => state.help_scroll,
+            };
+        }
         "permission" => {
             if let KeyCode::Char(c @ '1'..='9') = key.code {
                 let idx = c as usize - '1' as usize;
@@ -134,6 +144,7 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
         }
         "app.help" => {
             if state.overlays.last() != Some(&Overlay::Help) {
+                state.help_scroll = 0;
                 state.overlays.push(Overlay::Help);
             }
         }

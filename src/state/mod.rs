@@ -91,6 +91,8 @@ pub struct AppState {
     pub auto_start: Option<SessionOptions>,
     pub default_cwd: String,
     pub default_timeout_secs: u64,
+    /// First line shown in the help screen.
+    pub help_scroll: usize,
     pub quit: bool,
 }
 
@@ -124,6 +126,7 @@ impl AppState {
             auto_start: None,
             default_cwd,
             default_timeout_secs,
+            help_scroll: 0,
             quit: false,
         }
     }

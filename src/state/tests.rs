@@ -470,3 +470,15 @@ fn quit_and_save_and_copy_are_effects() {
     assert_eq!(update(&mut s, ctrl('q')), vec![Effect::Quit]);
     assert!(s.quit);
 }
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut s = app_with_session();
+    update(&mut s, key(KeyCode::F(1), KeyModifiers::NONE));
+    assert_eq!(s.context(), "help");
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+    assert_eq!(s.help_scroll, 11);
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(s.context(), "chat");
+}

@@ -244,8 +244,12 @@ fn inline_tail(src: &str, c: &mut Cache, t: Block, cx: &BlockCtx<'_>) -> bool {
             None => retry = end + (end - upto),
         }
     }
-    let mut rest = partial.as_ref().clone();
-    ok = ok && rest.feed(&src[gap..upto], &src[upto..end], cx, &mut c.scratch);
+    let (gap_text, rest) = (&src[gap..upto], &src[upto..end]);
+    if ok && !partial.preview(gap_text, rest, &mut c.scratch) {
+        let mut walk = partial.as_ref().clone();
+        ok = walk.feed(gap_text, rest, cx, &mut c.scratch);
+        walk.finish(cx, &mut c.scratch);
+    }
     if !ok {
         c.tail = Tail::Whole {
             start,
@@ -254,7 +258,6 @@ fn inline_tail(src: &str, c: &mut Cache, t: Block, cx: &BlockCtx<'_>) -> bool {
         };
         return false;
     }
-    rest.finish(cx, &mut c.scratch);
     c.lines.truncate(c.stable);
     c.push_tail(t.glue);
     c.tail = Tail::Inline {

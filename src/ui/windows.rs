@@ -266,21 +266,18 @@ pub fn age(ms: u64) -> String {
 }
 
 pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
-    let rect = centered(area, 80, area.height.saturating_sub(2).max(3));
-    let inner = frame(buf, rect, "Keys", "Esc close", t);
-    let mut row = 0;
+    let rect = centered(area, 84, area.height.saturating_sub(2).max(3));
+    let inner = frame(buf, rect, "Keys", "↑↓ PgUp PgDn scroll · Esc close", t);
+    let mut lines: Vec<Line<'static>> = Vec::new();
     for ctx in ["global", "chat", "permission", "nodes", "sessions", "form"] {
         let bindings = state.keymap.bindings(ctx);
         if bindings.is_empty() {
             continue;
         }
-        put(
-            buf,
-            inner,
-            row,
-            Line::from(Span::styled(ctx.to_string(), t.style("ui.title"))),
-        );
-        row += 1;
+        lines.push(Line::from(Span::styled(
+            ctx.to_string(),
+            t.style("ui.title"),
+        )));
         // One line per command, its keys joined.
         let mut merged: Vec<(String, Vec<String>)> = Vec::new();
         for (key, cmd) in bindings {
@@ -289,18 +286,30 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
                 None => merged.push((cmd, vec![key])),
             }
         }
+        let keys_width = merged
+            .iter()
+            .map(|(_, k)| k.join(", ").chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(30)
+            + 2;
         for (cmd, keys) in merged {
-            put(
-                buf,
-                inner,
-                row,
-                Line::from(vec![
-                    Span::styled(format!("  {:<24}", keys.join(", ")), t.style("ui.help.key")),
-                    Span::styled(commands::doc(&cmd).to_string(), t.style("ui.text")),
-                ]),
-            );
-            row += 1;
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<keys_width$}", keys.join(", ")),
+                    t.style("ui.help.key"),
+                ),
+                Span::styled(commands::doc(&cmd).to_string(), t.style("ui.text")),
+            ]));
         }
+    }
+    let max_scroll = lines.len().saturating_sub(inner.height as usize);
+    for (row, line) in lines
+        .into_iter()
+        .skip(state.help_scroll.min(max_scroll))
+        .enumerate()
+    {
+        put(buf, inner, row, line);
     }
 }
 

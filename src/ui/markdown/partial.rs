@@ -106,6 +106,26 @@ impl Partial {
         }
         w.flush_inline();
     }
+
+    /// Appends what `feed(gap, text)` then `finish` would, leaving the snapshot as it is: the
+    /// cheap way to draw the rest of a growing line. False (nothing appended) when `text` has
+    /// markup or no paragraph text has started yet; the caller then clones and feeds.
+    pub(crate) fn preview(&self, gap: &str, text: &str, out: &mut Vec<Line<'static>>) -> bool {
+        let (Some(wrap), Some(&style)) = (&self.st.wrap, self.st.inline.last()) else {
+            return false;
+        };
+        if !is_plain(text) {
+            return false;
+        }
+        // The closers only end blocks: once the text is flushed they draw nothing more.
+        let mut w = wrap.clone();
+        if !gap.is_empty() && !w.ends_with_space() {
+            w.push(gap, style, out);
+        }
+        w.push(text.trim_end(), style, out);
+        w.finish(out);
+        true
+    }
 }
 
 /// Where a line's text starts after its quote, list, task and heading markers.

@@ -34,7 +34,7 @@ pub(super) struct WalkState {
     /// Base style of the paragraph or heading opened but not yet given text.
     pub(super) para_style: Option<Style>,
     /// Inline style stack; the bottom is the paragraph's base style.
-    inline: Vec<Style>,
+    pub(super) inline: Vec<Style>,
     /// Open links: (url, text so far).
     links: Vec<(String, String)>,
     pub(super) code: Option<(String, String)>,
