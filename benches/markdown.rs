@@ -222,10 +222,14 @@ fn main() {
     let pieces = chunks(&doc, 16);
     let hl = Highlighter::new_blocking();
     let st = styles();
-    assert_eq!(
-        render_once(&doc, &hl, &st, false),
-        stream(&doc, &pieces, &hl, &st, false)
-    );
+    // The streamed result must be exactly the one-shot render.
+    let mut s = MdStream::new();
+    for p in &pieces {
+        s.push(p);
+        s.lines(WIDTH, &st, 1, &hl, THEME);
+    }
+    s.finish();
+    assert!(s.lines(WIDTH, &st, 1, &hl, THEME) == render(&doc, WIDTH, &st, &hl, THEME));
 
     let mut c = Criterion::default().configure_from_args();
     {

@@ -120,7 +120,7 @@ impl Partial {
         // The closers only end blocks: once the text is flushed they draw nothing more.
         let mut w = wrap.clone();
         if !gap.is_empty() && !w.ends_with_space() {
-            w.push(gap, style, out);
+            w.push(&gap.replace('\t', " "), style, out);
         }
         w.push(text.trim_end(), style, out);
         w.finish(out);

@@ -62,7 +62,7 @@ impl<'c, 'o> Walker<'c, 'o> {
         Walker { cx, st, out }
     }
 
-    pub(super) fn in_item(&self) -> bool {
+    fn in_item(&self) -> bool {
         self.st
             .frames
             .iter()
