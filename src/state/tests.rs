@@ -482,3 +482,17 @@ fn help_opens_scrolls_and_closes() {
     update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
     assert_eq!(s.context(), "chat");
 }
+
+#[test]
+fn form_text_fields_take_spaces() {
+    let mut s = app_with_session();
+    update(&mut s, ctrl('l'));
+    update(&mut s, enter());
+    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
+    typed(&mut s, "/my dir");
+    assert_eq!(s.form_mut().unwrap().cwd, "/work/my dir");
+    assert!(
+        !s.form_mut().unwrap().yolo,
+        "space typed into a field does not toggle YOLO"
+    );
+}

@@ -91,10 +91,10 @@ pub fn draw_into(
         layout = (total, chat_area.height as usize);
         if input_area.height > 0 {
             let t = &cache.theme;
-            let busy = if session.prompt_in_flight {
-                " working… Ctrl+C cancels "
-            } else {
-                ""
+            let busy = match (session.prompt_in_flight, input_area.width) {
+                (true, w) if w >= 40 => " working… Ctrl+C cancels ",
+                (true, _) => " working… ",
+                _ => "",
             };
             let block = Block::default()
                 .borders(Borders::TOP | Borders::BOTTOM)
