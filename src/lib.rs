@@ -9,6 +9,7 @@
 pub mod config;
 pub mod demo_agent;
 pub mod headless;
+pub mod history;
 pub mod node;
 pub mod protocol;
 pub mod runtime;

@@ -97,6 +97,8 @@ pub async fn run(
         yolo: false,
         prompt_timeout_secs: None,
     });
+    app.history = crate::history::load(&paths.history_file(), state::HISTORY_LIMIT);
+    app.themes = crate::config::theme::Theme::available(&paths.config_dir);
     for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
         app.say(state::transcript::Level::Error, w);
     }
@@ -149,33 +151,33 @@ pub async fn run(
                     _ => None,
                 };
                 if let Some(a) = action {
-                    apply(&mut app, a, &nodes, &tx, &paths);
+                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                     dirty = true;
                 }
             }
             Some(event) = recv_node(&mut node_events) => {
-                apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain the burst: many chunks, one frame.
                 while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
-                    apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                    apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 dirty = true;
             }
             Some(action) = rx.recv() => {
                 // Everything a node sent before this result is already queued: apply it first.
                 while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
-                    apply(&mut app, Action::Node { node: 0, event }, &nodes, &tx, &paths);
+                    apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
-                apply(&mut app, action, &nodes, &tx, &paths);
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain what is already queued so a burst of chunks costs one frame.
                 while let Ok(more) = rx.try_recv() {
-                    apply(&mut app, more, &nodes, &tx, &paths);
+                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 dirty = true;
             }
             _ = clock.tick() => {
                 let now_ms = epoch_ms + start.elapsed().as_millis() as u64;
-                apply(&mut app, Action::Tick { now_ms }, &nodes, &tx, &paths);
+                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
@@ -226,16 +228,27 @@ async fn recv_node(
     }
 }
 
-fn apply(
-    app: &mut AppState,
-    action: Action,
-    nodes: &[NodeClient],
-    tx: &mpsc::UnboundedSender<Action>,
-    paths: &Paths,
-) {
+fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
     for effect in state::update(app, action) {
-        run_effect(effect, nodes, tx, paths);
+        if let Effect::SetTheme(name) = &effect {
+            // The theme lives in the UI cache; switching it re-keys every render cache.
+            let (theme, err) = crate::config::theme::Theme::load(name, &cx.paths.config_dir);
+            cx.cache.theme.set_theme(theme);
+            if let Some(e) = err {
+                let _ = cx.tx.send(Action::Failed(e));
+            }
+            continue;
+        }
+        run_effect(effect, cx.nodes, cx.tx, cx.paths);
     }
+}
+
+/// What effects need from the loop.
+struct Cx<'a> {
+    nodes: &'a [NodeClient],
+    tx: &'a mpsc::UnboundedSender<Action>,
+    paths: &'a Paths,
+    cache: &'a mut UiCache,
 }
 
 fn run_effect(
@@ -307,7 +320,32 @@ fn run_effect(
                 let _ = tx.send(Action::Copied(copy(&text)));
             });
         }
-        Effect::Quit => {}
+        Effect::SetMode {
+            node,
+            session,
+            mode,
+        } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                if let Err(e) = client.set_mode(&session, &mode).await {
+                    let _ = tx.send(Action::Failed(format!(
+                        "Could not set mode {mode}: {}",
+                        e.message
+                    )));
+                }
+            });
+        }
+        Effect::AppendHistory(prompt) => {
+            let path = paths.history_file();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = crate::history::append(&path, &prompt, state::HISTORY_LIMIT) {
+                    let _ = tx.send(Action::Failed(format!(
+                        "Could not save the prompt history: {e}"
+                    )));
+                }
+            });
+        }
+        Effect::SetTheme(_) | Effect::Quit => {}
     }
 }
 

@@ -199,3 +199,35 @@ fn tiny_terminal_does_not_break() {
     t.keys(&["C-q"]);
     t.wait_for("PRAXIS-EXITED 0");
 }
+
+#[test]
+fn slash_commands_complete_and_run() {
+    let t = Tmux::start(100, 30);
+    t.wait_for("demo · idle");
+    // The agent's advertised commands are in the popup beside the built-ins.
+    t.text("/st");
+    t.keys(&["Tab"]);
+    let screen = t.wait_for("/stream BYTES [CHUNK]");
+    assert!(
+        screen.contains("/status") && screen.contains("(agent)"),
+        "{screen}"
+    );
+    // Accept /status into the buffer (not sent), then send it.
+    t.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!t.screen().contains("session "), "accepting must not send");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("YOLO off");
+    assert!(screen.contains("agent demo"), "{screen}");
+    // An agent command goes to the agent.
+    t.text("/echo from the popup");
+    t.keys(&["Enter"]);
+    t.wait_for("from the popup");
+    // Unknown commands are refused.
+    t.text("/nope");
+    t.keys(&["Enter"]);
+    t.wait_for("Unknown command /nope");
+    t.keys(&["C-u"]);
+    t.keys(&["C-q"]);
+    t.wait_for("PRAXIS-EXITED 0");
+}

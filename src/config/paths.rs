@@ -46,6 +46,9 @@ impl Paths {
     pub fn logs_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
     }
+    pub fn history_file(&self) -> PathBuf {
+        self.data_dir.join("history.jsonl")
+    }
     pub fn transcripts_dir(&self) -> PathBuf {
         self.data_dir.join("transcripts")
     }

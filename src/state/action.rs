@@ -35,6 +35,8 @@ pub enum Action {
         result: Result<PathBuf, String>,
     },
     Copied(Result<&'static str, String>),
+    /// An effect failed; show why.
+    Failed(String),
     /// After a draw: the chat pane's total line count and height, for scrolling.
     Layout {
         total: usize,

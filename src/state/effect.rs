@@ -40,5 +40,13 @@ pub enum Effect {
         path: Option<PathBuf>,
     },
     Copy(String),
+    SetMode {
+        node: usize,
+        session: String,
+        mode: String,
+    },
+    SetTheme(String),
+    /// Remember a prompt in the persistent history.
+    AppendHistory(String),
     Quit,
 }

@@ -69,6 +69,10 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         );
                     }
                     state.sessions.push(view);
+                    let early: Vec<(usize, NodeEvent)> = std::mem::take(&mut state.early_events);
+                    for (n, event) in early {
+                        on_node_event(state, n, event);
+                    }
                     state.active = Some(created.session_id);
                     state
                         .overlays
@@ -117,7 +121,11 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
         }
         Action::TranscriptSaved { session, result } => match result {
             Ok(path) => {
-                let msg = format!("Transcript saved to {}", path.display());
+                let msg = format!(
+                    "Transcript saved to {} (/copy path copies it)",
+                    path.display()
+                );
+                state.last_transcript = Some(path.clone());
                 if let Some(s) = state.session_mut(&session) {
                     s.transcript.push_notice(Level::Info, msg.clone());
                 }
@@ -125,6 +133,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             }
             Err(e) => state.say(Level::Error, format!("Could not save the transcript: {e}")),
         },
+        Action::Failed(e) => state.say(Level::Error, e),
         Action::Copied(result) => match result {
             Ok(how) => state.say(Level::Info, format!("Copied ({how})")),
             Err(e) => state.say(Level::Error, format!("Could not copy: {e}")),
@@ -141,7 +150,25 @@ fn usage(raw: &Value) -> Option<(u64, u64)> {
     ))
 }
 
+/// How many events for not-yet-known sessions are kept.
+const EARLY_EVENTS_LIMIT: usize = 1000;
+
 fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
+    let session = match &event {
+        NodeEvent::Update { session, .. }
+        | NodeEvent::Permission { session, .. }
+        | NodeEvent::Status { session, .. }
+        | NodeEvent::AutoApproved { session, .. } => Some(session.clone()),
+        NodeEvent::Disconnected(_) => None,
+    };
+    if let Some(id) = session {
+        if state.session(&id).is_none() {
+            if !state.starting.is_empty() && state.early_events.len() < EARLY_EVENTS_LIMIT {
+                state.early_events.push((node, event));
+            }
+            return;
+        }
+    }
     match event {
         NodeEvent::Update { session, update } => {
             let Some(s) = state.session_mut(&session) else {

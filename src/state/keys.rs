@@ -13,6 +13,9 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fx: &mut Vec<Effect>) 
     if key.kind == KeyEventKind::Release {
         return;
     }
+    if state.completion.is_some() && state.context() == "chat" && popup_key(state, key) {
+        return;
+    }
     let ctx = state.context();
     // Text fields of the form take typed characters (space included) before the keymap.
     let typing = matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
@@ -107,6 +110,7 @@ fn chat_input(state: &mut AppState, key: KeyEvent) {
         }
         _ => {
             s.input.input(key);
+            refilter(state);
         }
     }
 }
@@ -192,24 +196,7 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
                 None => state.say(Level::Warning, "Nothing to copy yet"),
             }
         }
-        "yolo.toggle" => {
-            let Some(s) = state.active_session_mut() else {
-                return;
-            };
-            s.yolo = !s.yolo;
-            let (on, node, id) = (s.yolo, s.node, s.id.clone());
-            fx.push(Effect::SetYolo {
-                node,
-                session: id,
-                on,
-            });
-            let msg = if on {
-                "YOLO on: this session's permission requests are approved automatically"
-            } else {
-                "YOLO off: permission requests will ask you"
-            };
-            state.say(if on { Level::Warning } else { Level::Info }, msg);
-        }
+        "yolo.toggle" => toggle_yolo(state, fx),
         "thoughts.toggle" => state.show_thoughts = !state.show_thoughts,
         "tools.toggle" => state.show_tool_output = !state.show_tool_output,
         "scroll.page_up" => scroll_by(state, -(page(state) as i64)),
@@ -224,10 +211,8 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
                 s.scroll = Scroll::Follow;
             }
         }
-        "complete" | "history.search" => state.say(
-            Level::Info,
-            "Slash-command completion and history search are not built yet",
-        ),
+        "complete" => open_completion(state),
+        "history.search" => open_history(state),
         "nav.up" | "nav.down" => navigate(state, if cmd == "nav.up" { -1 } else { 1 }),
         "nodes.new_session" => open_form(state),
         "sessions.resume" => {
@@ -406,10 +391,11 @@ fn submit_form(state: &mut AppState, fx: &mut Vec<Effect>) {
 }
 
 fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
-    let Some(s) = state.active_session_mut() else {
+    let Some(s) = state.active_session() else {
         return;
     };
     let text = s.input_text();
+    let id = s.id.clone();
     if text.trim().is_empty() {
         return;
     }
@@ -421,6 +407,24 @@ fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
         );
         return;
     }
+    state.completion = None;
+    if text.starts_with('/') {
+        match super::commands_exec::run(state, &text, fx) {
+            super::commands_exec::Outcome::Refused => return,
+            super::commands_exec::Outcome::Done => {
+                remember(state, &text, fx);
+                if let Some(s) = state.session_mut(&id) {
+                    s.clear_input();
+                    s.history_pos = None;
+                }
+                return;
+            }
+            super::commands_exec::Outcome::SendToAgent => {}
+        }
+    }
+    let Some(s) = state.session_mut(&id) else {
+        return;
+    };
     if s.prompt_in_flight {
         state.say(
             Level::Warning,
@@ -435,15 +439,119 @@ fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     s.clear_input();
     s.history_pos = None;
     s.scroll = Scroll::Follow;
-    let (node, session) = (s.node, s.id.clone());
-    state.history.retain(|h| h != &text);
-    state.history.push(text.clone());
+    let node = s.node;
+    remember(state, &text, fx);
     state.close_armed = None;
     fx.push(Effect::Prompt {
         node,
-        session,
+        session: id,
         text,
     });
+}
+
+/// Adds a prompt to the history (deduplicated, bounded) and persists it.
+fn remember(state: &mut AppState, text: &str, fx: &mut Vec<Effect>) {
+    state.history.retain(|h| h != text);
+    state.history.push(text.to_string());
+    let excess = state.history.len().saturating_sub(super::HISTORY_LIMIT);
+    state.history.drain(..excess);
+    fx.push(Effect::AppendHistory(text.to_string()));
+}
+
+/// Candidates for the open popup: slash completion or history search.
+fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>, bool)> {
+    let s = state.active_session()?;
+    let text = s.input_text();
+    if state.completion.as_ref().is_some_and(|c| c.history) {
+        return Some((super::slash::history_matches(&state.history, &text), true));
+    }
+    let sessions: Vec<(String, String)> = state
+        .live_sessions()
+        .iter()
+        .map(|s| (s.id.clone(), s.agent.clone()))
+        .collect();
+    let cx = super::slash::Context {
+        agent_commands: &s.commands,
+        sessions: &sessions,
+        themes: &state.themes,
+        modes: &s.modes,
+    };
+    Some((super::slash::candidates(&text, &cx), false))
+}
+
+fn open_completion(state: &mut AppState) {
+    let Some(text) = state.active_session().map(|s| s.input_text()) else {
+        return;
+    };
+    if !text.starts_with('/') {
+        state.say(Level::Info, "Tab completes commands: start with /");
+        return;
+    }
+    state.completion = Some(super::slash::Completion {
+        items: Vec::new(),
+        selected: 0,
+        history: false,
+    });
+    refilter(state);
+    if state.completion.is_none() {
+        state.say(Level::Warning, format!("No command starts with {text}"));
+    }
+}
+
+fn open_history(state: &mut AppState) {
+    if state.active_session().is_none() {
+        return;
+    }
+    state.completion = Some(super::slash::Completion {
+        items: Vec::new(),
+        selected: 0,
+        history: true,
+    });
+    refilter(state);
+    if state.completion.is_none() {
+        state.say(Level::Info, "No earlier prompt matches");
+    }
+}
+
+/// Re-filters the open popup for the current buffer (strict prefix); closes it when nothing
+/// matches.
+fn refilter(state: &mut AppState) {
+    if state.completion.is_none() {
+        return;
+    }
+    state.completion = match current_candidates(state) {
+        Some((items, history)) if !items.is_empty() => Some(super::slash::Completion {
+            items,
+            selected: 0,
+            history,
+        }),
+        _ => None,
+    };
+}
+
+/// Keys the open popup owns; false for any other key (it then edits the input and the popup
+/// re-filters).
+fn popup_key(state: &mut AppState, key: KeyEvent) -> bool {
+    let Some(c) = state.completion.as_mut() else {
+        return false;
+    };
+    let n = c.items.len().max(1);
+    match key.code {
+        KeyCode::Tab | KeyCode::Down => c.selected = (c.selected + 1) % n,
+        KeyCode::BackTab | KeyCode::Up => c.selected = (c.selected + n - 1) % n,
+        KeyCode::Esc => state.completion = None,
+        KeyCode::Enter if key.modifiers == KeyModifiers::NONE => {
+            // Accepted into the buffer, never sent; routed roots keep a trailing space so a
+            // second Tab completes the subcommand.
+            let insert = c.items.get(c.selected).map(|i| i.insert.clone());
+            state.completion = None;
+            if let (Some(insert), Some(s)) = (insert, state.active_session_mut()) {
+                s.set_input(&insert);
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
@@ -472,7 +580,26 @@ fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
     }
 }
 
-fn close_session(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
+pub(super) fn toggle_yolo(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(s) = state.active_session_mut() else {
+        return;
+    };
+    s.yolo = !s.yolo;
+    let (on, node, id) = (s.yolo, s.node, s.id.clone());
+    fx.push(Effect::SetYolo {
+        node,
+        session: id,
+        on,
+    });
+    let msg = if on {
+        "YOLO on: this session's permission requests are approved automatically"
+    } else {
+        "YOLO off: permission requests will ask you"
+    };
+    state.say(if on { Level::Warning } else { Level::Info }, msg);
+}
+
+pub(super) fn close_session(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
     let Some(s) = state.session(id) else { return };
     let node = s.node;
     if s.prompt_in_flight {

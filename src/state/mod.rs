@@ -9,10 +9,12 @@
 
 pub mod action;
 pub mod commands;
+mod commands_exec;
 pub mod effect;
 mod events;
 mod keys;
 pub mod session;
+pub mod slash;
 pub mod transcript;
 
 pub use action::Action;
@@ -93,8 +95,20 @@ pub struct AppState {
     pub default_timeout_secs: u64,
     /// First line shown in the help screen.
     pub help_scroll: usize,
+    /// The completion popup (slash commands, or history search), when open.
+    pub completion: Option<slash::Completion>,
+    /// Theme names for `/theme`.
+    pub themes: Vec<String>,
+    /// Node events for sessions not known yet: a session's first updates can arrive before
+    /// the answer to `session/new` has been applied. Replayed when the session appears.
+    pub early_events: Vec<(usize, crate::node::NodeEvent)>,
+    /// Where the last transcript was saved (`/copy path`).
+    pub last_transcript: Option<std::path::PathBuf>,
     pub quit: bool,
 }
+
+/// How many prompts the history keeps.
+pub const HISTORY_LIMIT: usize = 1000;
 
 /// How long a first Ctrl+C keeps the close armed.
 pub const CLOSE_GUARD_MS: u64 = 3000;
@@ -127,6 +141,10 @@ impl AppState {
             default_cwd,
             default_timeout_secs,
             help_scroll: 0,
+            completion: None,
+            themes: Vec::new(),
+            early_events: Vec::new(),
+            last_transcript: None,
             quit: false,
         }
     }

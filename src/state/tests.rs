@@ -84,11 +84,14 @@ fn enter_sends_the_prompt_and_clears_the_input() {
     let fx = update(&mut s, enter());
     assert_eq!(
         fx,
-        vec![Effect::Prompt {
-            node: 0,
-            session: "s1".into(),
-            text: "hello".into()
-        }]
+        vec![
+            Effect::AppendHistory("hello".into()),
+            Effect::Prompt {
+                node: 0,
+                session: "s1".into(),
+                text: "hello".into()
+            }
+        ]
     );
     let v = s.active_session().unwrap();
     assert!(v.prompt_in_flight && v.input_text().is_empty());
@@ -495,4 +498,229 @@ fn form_text_fields_take_spaces() {
         !s.form_mut().unwrap().yolo,
         "space typed into a field does not toggle YOLO"
     );
+}
+
+fn tab() -> Action {
+    key(KeyCode::Tab, KeyModifiers::NONE)
+}
+
+fn popup_labels(s: &AppState) -> Vec<String> {
+    s.completion
+        .as_ref()
+        .map(|c| c.items.iter().map(|i| i.label.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn with_agent_commands(s: &mut AppState) {
+    update(
+        s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Update {
+                session: "s1".into(),
+                update: Update::from_value(
+                    json!({"sessionUpdate": "available_commands_update", "availableCommands": [
+                        {"name": "stream", "description": "Stream bytes", "input": {"hint": "BYTES"}},
+                        {"name": "slow", "description": "Slow ticks"}
+                    ]}),
+                ),
+            },
+        },
+    );
+}
+
+#[test]
+fn tab_opens_the_popup_with_the_first_highlighted_and_wraps_both_ways() {
+    let mut s = app_with_session();
+    with_agent_commands(&mut s);
+    typed(&mut s, "/s");
+    update(&mut s, tab());
+    assert_eq!(
+        popup_labels(&s),
+        vec!["/status", "/stop", "/session", "/stream BYTES", "/slow"]
+    );
+    let sel = |s: &AppState| s.completion.as_ref().unwrap().selected;
+    assert_eq!(sel(&s), 0);
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(sel(&s), 4, "Up wraps to the last");
+    update(&mut s, tab());
+    assert_eq!(sel(&s), 0, "Tab wraps to the first");
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    assert_eq!(sel(&s), 1);
+    assert_eq!(
+        s.completion.as_ref().unwrap().items[3].source,
+        slash::Source::Agent
+    );
+}
+
+#[test]
+fn enter_accepts_without_sending_and_routed_roots_get_a_space_then_tab_completes_subcommands() {
+    let mut s = app_with_session();
+    typed(&mut s, "/se");
+    update(&mut s, tab());
+    assert_eq!(popup_labels(&s), vec!["/session"]);
+    let fx = update(&mut s, enter());
+    assert!(fx.is_empty(), "accepting never sends: {fx:?}");
+    assert!(s.completion.is_none());
+    assert_eq!(s.active_session().unwrap().input_text(), "/session ");
+    update(&mut s, tab());
+    assert_eq!(popup_labels(&s), vec!["list", "resume", "close"]);
+    update(&mut s, tab());
+    update(&mut s, enter());
+    assert_eq!(s.active_session().unwrap().input_text(), "/session resume ");
+    update(&mut s, tab());
+    assert_eq!(popup_labels(&s), vec!["s1"]);
+    update(&mut s, enter());
+    assert_eq!(
+        s.active_session().unwrap().input_text(),
+        "/session resume s1"
+    );
+}
+
+#[test]
+fn typing_refilters_by_strict_prefix_and_esc_dismisses() {
+    let mut s = app_with_session();
+    typed(&mut s, "/");
+    update(&mut s, tab());
+    assert!(popup_labels(&s).len() >= 15);
+    typed(&mut s, "h");
+    assert_eq!(popup_labels(&s), vec!["/help", "/history"]);
+    typed(&mut s, "e");
+    assert_eq!(popup_labels(&s), vec!["/help"]);
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.completion.is_none());
+    assert_eq!(s.active_session().unwrap().input_text(), "/he");
+    assert!(
+        s.active.is_some(),
+        "Esc closed the popup, it did not pause the session"
+    );
+    typed(&mut s, "x");
+    update(&mut s, tab());
+    assert!(s.completion.is_none());
+}
+
+#[test]
+fn builtin_commands_act_locally_and_agent_commands_reach_the_agent() {
+    let mut s = app_with_session();
+    with_agent_commands(&mut s);
+    typed(&mut s, "/status");
+    let fx = update(&mut s, enter());
+    assert_eq!(fx, vec![Effect::AppendHistory("/status".into())]);
+    let v = s.active_session().unwrap();
+    assert!(v.transcript.entries.iter().any(|e| matches!(&e.kind, EntryKind::Notice { text, .. } if text.contains("session s1") && text.contains("YOLO off"))));
+    assert!(v.input_text().is_empty());
+
+    typed(&mut s, "/stream 100");
+    let fx = update(&mut s, enter());
+    assert!(
+        fx.contains(&Effect::Prompt {
+            node: 0,
+            session: "s1".into(),
+            text: "/stream 100".into()
+        }),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn an_unknown_command_is_refused_and_nothing_is_sent() {
+    let mut s = app_with_session();
+    typed(&mut s, "/frobnicate now");
+    let fx = update(&mut s, enter());
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("Unknown command /frobnicate"));
+    assert_eq!(
+        s.active_session().unwrap().input_text(),
+        "/frobnicate now",
+        "kept for fixing"
+    );
+}
+
+#[test]
+fn commands_reach_the_rest_of_the_app() {
+    let mut s = app_with_session();
+    s.themes = vec!["dark".into(), "light".into()];
+    typed(&mut s, "/theme light");
+    assert!(update(&mut s, enter()).contains(&Effect::SetTheme("light".into())));
+    typed(&mut s, "/transcript /tmp/t.md");
+    assert!(update(&mut s, enter()).contains(&Effect::SaveTranscript {
+        session: "s1".into(),
+        path: Some("/tmp/t.md".into())
+    }));
+    typed(&mut s, "/yolo");
+    assert!(update(&mut s, enter()).contains(&Effect::SetYolo {
+        node: 0,
+        session: "s1".into(),
+        on: true
+    }));
+    typed(&mut s, "/new");
+    assert!(update(&mut s, enter()).iter().any(|e| matches!(e, Effect::NewSession { options, .. } if options.agent == "demo" && !options.yolo)));
+    typed(&mut s, "/detach");
+    update(&mut s, enter());
+    assert!(s.active.is_none());
+}
+
+#[test]
+fn ctrl_r_searches_history() {
+    let mut s = app_with_session();
+    s.history = vec![
+        "fix the build".into(),
+        "explain tests".into(),
+        "fix lint".into(),
+    ];
+    typed(&mut s, "fix");
+    update(&mut s, ctrl('r'));
+    assert_eq!(popup_labels(&s), vec!["fix lint", "fix the build"]);
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, enter());
+    assert_eq!(s.active_session().unwrap().input_text(), "fix the build");
+}
+
+#[test]
+fn updates_that_arrive_before_session_new_is_applied_are_kept() {
+    let keymap = crate::config::keymap::Keymap::default_keymap(&commands::names());
+    let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
+    s.auto_start = Some(SessionOptions {
+        agent: "demo".into(),
+        cwd: "/work".into(),
+        yolo: false,
+        prompt_timeout_secs: None,
+    });
+    update(
+        &mut s,
+        Action::NodeConnected {
+            node: 0,
+            name: "local".into(),
+            agents: vec!["demo".into()],
+        },
+    );
+    with_agent_commands(&mut s);
+    let options = SessionOptions {
+        agent: "demo".into(),
+        cwd: "/work".into(),
+        yolo: false,
+        prompt_timeout_secs: None,
+    };
+    let created = SessionCreated {
+        session_id: "s1".into(),
+        agent_name: None,
+        prompt_timeout_secs: None,
+        modes: None,
+        raw: json!({}),
+    };
+    update(
+        &mut s,
+        Action::SessionCreated {
+            node: 0,
+            options,
+            result: Ok(created),
+        },
+    );
+    assert_eq!(s.active_session().unwrap().commands.len(), 2);
+    assert!(s.early_events.is_empty());
 }

@@ -3,6 +3,7 @@
 //! or performs I/O.
 
 pub mod chat_pane;
+pub mod completion_popup;
 pub mod highlight;
 pub mod markdown;
 pub mod md_stream;
@@ -110,6 +111,11 @@ pub fn draw_into(
             block.render(input_area, buf);
             buf.set_style(inner, t.style("ui.input"));
             (&session.input).render(inner, buf);
+        }
+    }
+    if let (Some(c), Some(_)) = (&state.completion, state.active_session()) {
+        if state.overlays.is_empty() {
+            completion_popup::draw(buf, chat_area, c, &cache.theme);
         }
     }
     status_bar::draw(buf, status_area, state, &cache.theme);

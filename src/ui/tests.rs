@@ -220,3 +220,22 @@ fn degenerate_sizes_do_not_panic() {
         let _ = render(&s, w, h);
     }
 }
+
+#[test]
+fn completion_popup_sits_above_the_input() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "available_commands_update", "availableCommands": [
+        {"name": "stream", "description": "Stream bytes", "input": {"hint": "BYTES"}}]}),
+    );
+    for c in "/s".chars() {
+        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut s, KeyCode::Tab, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Down, KeyModifiers::NONE);
+    insta::assert_snapshot!("completion_popup_80x16", render(&s, 80, 16));
+    insta::assert_snapshot!("completion_popup_20x6", render(&s, 20, 6));
+}

@@ -303,6 +303,16 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             ]));
         }
     }
+    lines.push(Line::from(Span::styled(
+        "slash commands (Tab completes)",
+        t.style("ui.title"),
+    )));
+    for b in crate::state::slash::BUILTINS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  /{:<14}", b.name), t.style("ui.help.key")),
+            Span::styled(b.description.to_string(), t.style("ui.text")),
+        ]));
+    }
     let max_scroll = lines.len().saturating_sub(inner.height as usize);
     for (row, line) in lines
         .into_iter()

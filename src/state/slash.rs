@@ -1,0 +1,302 @@
+//! Slash commands: the built-in catalog (each with a one-line description; routed roots such
+//! as `/session` take subcommands), the agent's advertised commands merged in, and the
+//! completion candidates for a buffer — commands by strict prefix, then subcommands and
+//! arguments (session ids, theme names, modes) once a root and a space are typed.
+
+use super::session::AgentCommand;
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Takes a subcommand (`/session list`): accepting it adds a trailing space.
+    pub routed: bool,
+}
+
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "help",
+        description: "Show keys and commands",
+        routed: false,
+    },
+    Builtin {
+        name: "status",
+        description: "Node, agent, session id, status, cwd, YOLO, tokens",
+        routed: false,
+    },
+    Builtin {
+        name: "history",
+        description: "Earlier prompts",
+        routed: false,
+    },
+    Builtin {
+        name: "transcript",
+        description: "Save the transcript now (/transcript PATH to choose the file)",
+        routed: false,
+    },
+    Builtin {
+        name: "cancel",
+        description: "Cancel the running prompt",
+        routed: false,
+    },
+    Builtin {
+        name: "stop",
+        description: "Close this session",
+        routed: false,
+    },
+    Builtin {
+        name: "detach",
+        description: "Pause: hide the chat, the session keeps running",
+        routed: false,
+    },
+    Builtin {
+        name: "quit",
+        description: "Quit praxis",
+        routed: false,
+    },
+    Builtin {
+        name: "yolo",
+        description: "Toggle auto-approval for this session",
+        routed: false,
+    },
+    Builtin {
+        name: "mode",
+        description: "Show or set the agent's session mode (/mode ID)",
+        routed: true,
+    },
+    Builtin {
+        name: "copy",
+        description: "Copy the last answer (/copy code, /copy path)",
+        routed: true,
+    },
+    Builtin {
+        name: "theme",
+        description: "Switch the theme (/theme NAME)",
+        routed: true,
+    },
+    Builtin {
+        name: "new",
+        description: "New session with the same agent",
+        routed: false,
+    },
+    Builtin {
+        name: "session",
+        description: "Sessions: list, resume ID, close ID",
+        routed: true,
+    },
+    Builtin {
+        name: "node",
+        description: "Nodes: list, status",
+        routed: true,
+    },
+];
+
+/// Where a candidate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Builtin,
+    Agent,
+    Argument,
+    History,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// What the buffer becomes when accepted.
+    pub insert: String,
+    pub label: String,
+    pub description: String,
+    pub source: Source,
+}
+
+/// The completion popup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub items: Vec<Candidate>,
+    pub selected: usize,
+    /// History search (Ctrl+R) rather than slash completion.
+    pub history: bool,
+}
+
+/// What completion may offer besides the catalog.
+pub struct Context<'a> {
+    pub agent_commands: &'a [AgentCommand],
+    pub sessions: &'a [(String, String)],
+    pub themes: &'a [String],
+    pub modes: &'a [String],
+}
+
+/// Candidates for `buffer` (which starts with `/`).
+pub fn candidates(buffer: &str, cx: &Context<'_>) -> Vec<Candidate> {
+    let Some(body) = buffer.strip_prefix('/') else {
+        return Vec::new();
+    };
+    if body.contains('\n') {
+        return Vec::new();
+    }
+    match body.split_once(' ') {
+        None => {
+            let mut out: Vec<Candidate> = BUILTINS
+                .iter()
+                .filter(|b| b.name.starts_with(body))
+                .map(|b| Candidate {
+                    insert: format!("/{}{}", b.name, if b.routed { " " } else { "" }),
+                    label: format!("/{}", b.name),
+                    description: b.description.to_string(),
+                    source: Source::Builtin,
+                })
+                .collect();
+            out.extend(
+                cx.agent_commands
+                    .iter()
+                    .filter(|c| c.name.starts_with(body))
+                    .map(|c| Candidate {
+                        insert: format!("/{}{}", c.name, if c.hint.is_some() { " " } else { "" }),
+                        label: match &c.hint {
+                            Some(h) => format!("/{} {h}", c.name),
+                            None => format!("/{}", c.name),
+                        },
+                        description: c.description.clone(),
+                        source: Source::Agent,
+                    }),
+            );
+            out
+        }
+        Some((root, rest)) => arguments(root, rest, cx),
+    }
+}
+
+fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
+    let words: Vec<&str> = rest.split(' ').collect();
+    let (done, current) = words.split_at(words.len() - 1);
+    let current = current[0];
+    let options: Vec<(String, String, bool)> = match (root, done) {
+        ("session", []) => vec![
+            ("list".into(), "List live sessions".into(), false),
+            ("resume".into(), "Resume a session by id".into(), true),
+            ("close".into(), "Close a session by id".into(), true),
+        ],
+        ("session", ["resume" | "close"]) => cx
+            .sessions
+            .iter()
+            .map(|(id, agent)| (id.clone(), agent.clone(), false))
+            .collect(),
+        ("node", []) => vec![
+            ("list".into(), "List nodes".into(), false),
+            ("status".into(), "Connection status".into(), false),
+        ],
+        ("theme", []) => cx
+            .themes
+            .iter()
+            .map(|t| (t.clone(), "theme".into(), false))
+            .collect(),
+        ("mode", []) => cx
+            .modes
+            .iter()
+            .map(|m| (m.clone(), "mode".into(), false))
+            .collect(),
+        ("copy", []) => vec![
+            ("answer".into(), "The last answer".into(), false),
+            ("code".into(), "The last code block".into(), false),
+            (
+                "path".into(),
+                "The last saved transcript's path".into(),
+                false,
+            ),
+        ],
+        _ => Vec::new(),
+    };
+    let prefix: String = std::iter::once(format!("/{root}"))
+        .chain(done.iter().map(|w| w.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    options
+        .into_iter()
+        .filter(|(o, _, _)| o.starts_with(current))
+        .map(|(o, d, more)| Candidate {
+            insert: format!("{prefix} {o}{}", if more { " " } else { "" }),
+            label: o,
+            description: d,
+            source: Source::Argument,
+        })
+        .collect()
+}
+
+/// History entries containing `query`, newest first.
+pub fn history_matches(history: &[String], query: &str) -> Vec<Candidate> {
+    history
+        .iter()
+        .rev()
+        .filter(|h| h.contains(query))
+        .take(50)
+        .map(|h| Candidate {
+            insert: h.clone(),
+            label: h.lines().next().unwrap_or_default().to_string(),
+            description: if h.contains('\n') {
+                "(multi-line)".into()
+            } else {
+                String::new()
+            },
+            source: Source::History,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx<'a>(
+        agent: &'a [AgentCommand],
+        sessions: &'a [(String, String)],
+        themes: &'a [String],
+    ) -> Context<'a> {
+        Context {
+            agent_commands: agent,
+            sessions,
+            themes,
+            modes: &[],
+        }
+    }
+
+    #[test]
+    fn strict_prefix_and_routed_roots_get_a_space() {
+        let agent = [AgentCommand {
+            name: "stream".into(),
+            description: "Stream".into(),
+            hint: Some("BYTES".into()),
+        }];
+        let c = candidates("/s", &cx(&agent, &[], &[]));
+        let labels: Vec<&str> = c.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec!["/status", "/stop", "/session", "/stream BYTES"]
+        );
+        assert_eq!(c[2].insert, "/session ");
+        assert_eq!(c[3].source, Source::Agent);
+        assert!(
+            candidates("/tatus", &cx(&[], &[], &[])).is_empty(),
+            "strict prefix, not substring"
+        );
+        assert!(candidates("hello", &cx(&[], &[], &[])).is_empty());
+    }
+
+    #[test]
+    fn subcommands_and_arguments_complete() {
+        let sessions = [
+            ("abc123".to_string(), "demo".to_string()),
+            ("abd456".to_string(), "py".to_string()),
+        ];
+        let themes = ["dark".to_string(), "light".to_string()];
+        let c = candidates("/session ", &cx(&[], &sessions, &themes));
+        assert_eq!(
+            c.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(),
+            vec!["list", "resume", "close"]
+        );
+        assert_eq!(c[1].insert, "/session resume ");
+        let c = candidates("/session resume ab", &cx(&[], &sessions, &themes));
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].insert, "/session resume abc123");
+        let c = candidates("/theme l", &cx(&[], &sessions, &themes));
+        assert_eq!(c[0].insert, "/theme light");
+    }
+}

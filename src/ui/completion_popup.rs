@@ -1,0 +1,95 @@
+//! The completion popup: matching slash commands (the agent's marked as such) or history
+//! matches, drawn just above the input line — never over it — and shrunk to fit small
+//! terminals.
+
+use super::theme_view::ThemeView;
+use crate::state::slash::{Completion, Source};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Widget};
+
+/// The most rows the popup shows at once (it scrolls with the selection).
+const MAX_ROWS: usize = 8;
+
+/// Draws `c` at the bottom of `area` (the chat pane, directly above the input).
+pub fn draw(buf: &mut Buffer, area: Rect, c: &Completion, t: &ThemeView) {
+    if area.height == 0 || area.width == 0 || c.items.is_empty() {
+        return;
+    }
+    if area.height < 3 || area.width < 12 {
+        // Too small for a box: one line with the highlighted candidate and its position.
+        let item = &c.items[c.selected.min(c.items.len() - 1)];
+        let line = Line::from(Span::styled(
+            format!("› {} {}/{}", item.label, c.selected + 1, c.items.len()),
+            t.style("ui.popup.selected"),
+        ));
+        let y = area.y + area.height - 1;
+        buf.set_style(Rect::new(area.x, y, area.width, 1), t.style("ui.popup"));
+        buf.set_line(area.x, y, &line, area.width);
+        return;
+    }
+    let rows = c.items.len().min(MAX_ROWS).min(area.height as usize - 2);
+    let width = area.width.min(72);
+    let rect = Rect::new(
+        area.x,
+        area.y + area.height - rows as u16 - 2,
+        width,
+        rows as u16 + 2,
+    );
+    Clear.render(rect, buf);
+    let title = if c.history {
+        " history (Ctrl+R) "
+    } else {
+        " commands "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style("ui.border.focused"))
+        .title(Span::styled(title, t.style("ui.title")))
+        .title_bottom(Span::styled(
+            " Tab/↑↓ move · Enter accept · Esc close ",
+            t.style("ui.dim"),
+        ))
+        .style(t.style("ui.popup"));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let first = c.selected.saturating_sub(rows - 1);
+    let label_w = c
+        .items
+        .iter()
+        .map(|i| i.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    for (row, (i, item)) in c
+        .items
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .enumerate()
+    {
+        let selected = i == c.selected;
+        let scope = if selected {
+            "ui.popup.selected"
+        } else {
+            "ui.text"
+        };
+        let marker = if item.source == Source::Agent {
+            "(agent) "
+        } else {
+            ""
+        };
+        let pointer = if selected { "›" } else { " " };
+        let line = Line::from(vec![
+            Span::styled(
+                format!("{pointer} {:<label_w$} ", item.label),
+                t.style(scope),
+            ),
+            Span::styled(marker, t.style("info")),
+            Span::styled(item.description.clone(), t.style("ui.dim")),
+        ]);
+        buf.set_line(inner.x, inner.y + row as u16, &line, inner.width);
+    }
+}
