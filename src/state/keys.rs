@@ -211,8 +211,8 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
                 s.scroll = Scroll::Follow;
             }
         }
-        "complete" => open_completion(state),
-        "history.search" => open_history(state),
+        "complete" => open_popup(state, false),
+        "history.search" => open_popup(state, true),
         "nav.up" | "nav.down" => navigate(state, if cmd == "nav.up" { -1 } else { 1 }),
         "nodes.new_session" => open_form(state),
         "sessions.resume" => {
@@ -479,37 +479,28 @@ fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>,
     Some((super::slash::candidates(&text, &cx), false))
 }
 
-fn open_completion(state: &mut AppState) {
+/// Opens the popup: slash completion (Tab) or history search (Ctrl+R).
+fn open_popup(state: &mut AppState, history: bool) {
     let Some(text) = state.active_session().map(|s| s.input_text()) else {
         return;
     };
-    if !text.starts_with('/') {
+    if !history && !text.starts_with('/') {
         state.say(Level::Info, "Tab completes commands: start with /");
         return;
     }
     state.completion = Some(super::slash::Completion {
         items: Vec::new(),
         selected: 0,
-        history: false,
+        history,
     });
     refilter(state);
     if state.completion.is_none() {
-        state.say(Level::Warning, format!("No command starts with {text}"));
-    }
-}
-
-fn open_history(state: &mut AppState) {
-    if state.active_session().is_none() {
-        return;
-    }
-    state.completion = Some(super::slash::Completion {
-        items: Vec::new(),
-        selected: 0,
-        history: true,
-    });
-    refilter(state);
-    if state.completion.is_none() {
-        state.say(Level::Info, "No earlier prompt matches");
+        let msg = if history {
+            "No earlier prompt matches".to_string()
+        } else {
+            format!("No command starts with {text}")
+        };
+        state.say(Level::Info, msg);
     }
 }
 
