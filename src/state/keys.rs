@@ -216,25 +216,15 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
         "nav.up" | "nav.down" => navigate(state, if cmd == "nav.up" { -1 } else { 1 }),
         "nodes.new_session" => open_form(state),
         "sessions.resume" => {
-            let Some(id) = state
-                .live_sessions()
-                .get(state.sessions_sel)
-                .map(|s| s.id.clone())
-            else {
-                return;
-            };
-            state.active = Some(id);
-            state.overlays.clear();
+            if let Some(id) = selected_session(state) {
+                state.active = Some(id);
+                state.overlays.clear();
+            }
         }
         "sessions.discard" => {
-            let Some(id) = state
-                .live_sessions()
-                .get(state.sessions_sel)
-                .map(|s| s.id.clone())
-            else {
-                return;
-            };
-            close_session(state, &id, fx);
+            if let Some(id) = selected_session(state) {
+                close_session(state, &id, fx);
+            }
         }
         "form.toggle" => {
             if let Some(f) = state.form_mut() {
@@ -270,6 +260,14 @@ fn run(state: &mut AppState, cmd: &str, fx: &mut Vec<Effect>) {
         }
         other => tracing::debug!(command = other, "command has no handler here"),
     }
+}
+
+/// The session highlighted in the Active Sessions overlay.
+fn selected_session(state: &AppState) -> Option<String> {
+    state
+        .live_sessions()
+        .get(state.sessions_sel)
+        .map(|s| s.id.clone())
 }
 
 fn short(id: &str) -> String {
