@@ -1,8 +1,12 @@
 //! `praxis prompt`: one prompt, one session, the answer streamed to stdout as plain text.
 //!
 //! Tool calls, plans and permission decisions become readable lines; agent text is printed
-//! with control characters and escape sequences removed. Exit status: 0 on `end_turn`, 1 when
-//! the turn ends otherwise or fails, 2 when the session cannot start, 130 after Ctrl+C.
+//! with control characters and escape sequences removed (the node client sanitizes every
+//! string it hands over; the printer does again before writing). Exit status: 0 on
+//! `end_turn`, 1 when the turn ends otherwise or fails, 2 when the session cannot start, 130
+//! after Ctrl+C, 128+N after SIGTERM/SIGHUP (the agent's process group is ended first).
+//!
+//! Writing never panics: a closed stdout or stderr is ignored ([`say`]).
 
 use crate::node::client::{PermissionAnswer, PromptDone};
 use crate::node::{LocalNode, NodeClient, NodeEvent, NodeSettings, SessionOptions};
@@ -18,26 +22,33 @@ pub struct PromptArgs {
     pub text: String,
 }
 
+/// Writes `praxis: <msg>` and a newline to stderr, sanitized; a closed stderr is ignored.
+pub fn say(msg: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "praxis: {}", sanitize(msg));
+}
+
 /// Runs one prompt against a fresh local node; returns the process exit status.
 pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
     let mut out = std::io::stdout().lock();
     let (client, mut events) = match NodeClient::connect(LocalNode::start(settings)).await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("praxis: the local node did not start: {}", e.message);
+            say(&format!("the local node did not start: {}", e.message));
             return 2;
         }
     };
     let session = match client.new_session(&args.options).await {
         Ok(s) => s.session_id,
         Err(e) => {
-            eprintln!(
-                "praxis: cannot start agent `{}`: {}",
+            say(&format!(
+                "cannot start agent `{}`: {}",
                 args.options.agent, e.message
-            );
+            ));
             return 2;
         }
     };
+    let mut signals = crate::signals::Signals::new();
     let prompt = {
         let (client, session, text) = (client.clone(), session.clone(), args.text.clone());
         tokio::spawn(async move { client.prompt(&session, &text).await })
@@ -57,13 +68,14 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
                 NodeEvent::Permission { request, ask, .. } => {
                     let title = ask.tool_call.fields.title.clone().unwrap_or_else(|| "a tool call".into());
                     let reject = ask.options.iter().find(|o| matches!(o.kind, schema::PermissionOptionKind::RejectOnce | schema::PermissionOptionKind::RejectAlways));
-                    eprintln!("praxis: the agent asked permission for {title}; rejected (use --yolo to approve such requests)");
+                    say(&format!("the agent asked permission for {title}; rejected (use --yolo to approve such requests)"));
                     let answer = match reject {
                         Some(o) => PermissionAnswer::Selected(o.option_id.0.to_string()),
                         None => PermissionAnswer::Cancelled,
                     };
-                    client.answer_permission(request, answer);
+                    client.answer_permission(request, answer).await;
                 }
+                NodeEvent::Notice { session: s, message } if s == session => say(&message),
                 NodeEvent::AutoApproved { title, .. } => {
                     let _ = out.write_all(printer.line(&format!("[yolo] approved: {title}")).as_bytes());
                 }
@@ -77,21 +89,37 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
                     return 130;
                 }
                 interrupted = true;
-                eprintln!("\npraxis: cancelling (Ctrl+C again to quit at once)");
-                client.cancel(&session);
+                let _ = writeln!(std::io::stderr());
+                say("cancelling (Ctrl+C again to quit at once)");
+                client.cancel(&session).await;
+            }
+            signal = signals.next() => {
+                say(&format!("{signal}: ending the agent"));
+                let _ = out.write_all(printer.finish().as_bytes());
+                let _ = out.flush();
+                drop(events);
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), client.close(&session)).await;
+                return 128 + signal.number();
             }
         }
     };
     // Updates that arrived with the answer.
     while let Ok(event) = events.try_recv() {
-        if let NodeEvent::Update { session: s, update } = event {
-            if s == session {
+        match event {
+            NodeEvent::Update { session: s, update } if s == session => {
                 let _ = out.write_all(printer.update(&update).as_bytes());
             }
+            NodeEvent::Notice {
+                session: s,
+                message,
+            } if s == session => say(&message),
+            _ => {}
         }
     }
     let _ = out.write_all(printer.finish().as_bytes());
     let _ = out.flush();
+    // Nobody reads events any more; dropping them keeps the node from waiting on us.
+    drop(events);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.close(&session)).await;
     match outcome {
         Ok(done) if done.stop_reason == "end_turn" => 0,
@@ -101,7 +129,7 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
             } else {
                 ""
             };
-            eprintln!("praxis: the agent stopped: {}{why}", done.stop_reason);
+            say(&format!("the agent stopped: {}{why}", done.stop_reason));
             if interrupted {
                 130
             } else {
@@ -109,7 +137,7 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
             }
         }
         Err(e) => {
-            eprintln!("praxis: {}", failure.unwrap_or(e.message));
+            say(&failure.unwrap_or(e.message));
             1
         }
     }

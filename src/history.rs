@@ -1,5 +1,7 @@
 //! The prompt history file (`<data>/history.jsonl`): one JSON string per line, appended as
-//! prompts are sent; loaded deduplicated (latest occurrence wins) and bounded.
+//! prompts are sent; loaded deduplicated (latest occurrence wins) and bounded. Entries are
+//! sanitized both ways (a prompt may hold text that came from an agent, e.g. an accepted
+//! command), so a file written by an older version cannot replay escapes either.
 
 use std::io::Write;
 use std::path::Path;
@@ -13,6 +15,7 @@ pub fn load(path: &Path, limit: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
         if let Ok(p) = serde_json::from_str::<String>(line) {
+            let p = crate::sanitize::sanitize(&p);
             out.retain(|h| *h != p);
             out.push(p);
         }
@@ -27,7 +30,8 @@ pub fn append(path: &Path, prompt: &str, limit: usize) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut line = serde_json::to_string(prompt).map_err(std::io::Error::other)?;
+    let prompt = crate::sanitize::sanitize(prompt);
+    let mut line = serde_json::to_string(&prompt).map_err(std::io::Error::other)?;
     line.push('\n');
     std::fs::OpenOptions::new()
         .create(true)

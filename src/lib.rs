@@ -14,6 +14,7 @@ pub mod node;
 pub mod protocol;
 pub mod runtime;
 pub mod sanitize;
+pub mod signals;
 pub mod state;
 pub mod transcript;
 pub mod transport;

@@ -3,8 +3,10 @@
 
 use clap::{Parser, Subcommand};
 use praxis::config::{Config, Paths};
+use praxis::headless::say;
 use praxis::headless::{self, PromptArgs};
 use praxis::node::{NodeSettings, SessionOptions};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,10 +74,16 @@ enum AgentCommand {
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
+    // A panic anywhere ends the process: agents are killed, the terminal is restored first
+    // (so the message is readable), and nothing keeps running without a screen.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         praxis::transport::stdio::kill_all_agents();
+        if praxis::runtime::tui_active() {
+            praxis::runtime::restore();
+        }
         default_hook(info);
+        std::process::exit(101);
     }));
     let paths = Paths::discover();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -84,7 +92,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("praxis: cannot start the async runtime: {e}");
+            say(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -117,7 +125,7 @@ fn main() -> ExitCode {
             let cwd = match cwd.map(Ok).unwrap_or_else(std::env::current_dir) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("praxis: no usable working directory: {e}");
+                    say(&format!("no usable working directory: {e}"));
                     return ExitCode::from(2);
                 }
             };
@@ -142,8 +150,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             };
             let settings = node_settings(&config, paths);
+            let mut out = std::io::stdout().lock();
             for c in settings.connectors.iter() {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:<12} {} {}",
                     c.name,
                     c.command.program.display(),
@@ -165,13 +175,14 @@ fn main() -> ExitCode {
             )) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("praxis: {e:#}");
+                    say(&format!("{e:#}"));
                     1
                 }
             }
         }
     };
     praxis::transport::stdio::kill_all_agents();
+    praxis::node::journal::flush_all();
     drop(runtime);
     ExitCode::from(code.clamp(0, 255) as u8)
 }
@@ -180,7 +191,7 @@ fn load_config(paths: &Paths) -> Option<Config> {
     match Config::load(&paths.config_dir) {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("praxis: {e}");
+            say(&e.to_string());
             None
         }
     }
@@ -196,7 +207,7 @@ fn export_transcript(paths: &Paths, session: &str, output: Option<PathBuf>) -> i
     let journal = match std::fs::read_to_string(&file) {
         Ok(j) => j,
         Err(e) => {
-            eprintln!("praxis: cannot read the journal {}: {e}", file.display());
+            say(&format!("cannot read the journal {}: {e}", file.display()));
             return 2;
         }
     };
@@ -204,17 +215,20 @@ fn export_transcript(paths: &Paths, session: &str, output: Option<PathBuf>) -> i
     match output {
         Some(path) => match std::fs::write(&path, markdown) {
             Ok(()) => {
-                eprintln!("praxis: transcript written to {}", path.display());
+                say(&format!("transcript written to {}", path.display()));
                 0
             }
             Err(e) => {
-                eprintln!("praxis: cannot write {}: {e}", path.display());
+                say(&format!("cannot write {}: {e}", path.display()));
                 1
             }
         },
         None => {
-            print!("{markdown}");
-            0
+            let mut out = std::io::stdout().lock();
+            match out.write_all(markdown.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => 0,
+                Err(_) => 1,
+            }
         }
     }
 }

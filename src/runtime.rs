@@ -2,7 +2,13 @@
 //! `state::update`; effects out to nodes, disk and clipboard; frames drawn on demand, at most
 //! every [`FRAME`] (many updates coalesce into one frame).
 //!
-//! The terminal is restored on every exit path, including a panic (see [`TerminalGuard`]).
+//! The terminal is restored on every exit path: quitting, SIGTERM/SIGHUP/SIGQUIT (handled like
+//! Ctrl+Q), and a panic (the process's panic hook calls [`restore`] when [`tui_active`], then
+//! ends the process).
+//!
+//! During a flood the loop stays responsive: each turn applies at most [`DRAIN_BUDGET`] node
+//! events before it looks at the keyboard and draws again, and the event stream is bounded,
+//! so a fast agent waits for the screen instead of filling memory.
 
 use crate::config::{Config, Paths};
 use crate::node::{LocalNode, NodeClient, NodeSettings};
@@ -15,17 +21,30 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The shortest time between two frames (~120 fps cap).
 pub const FRAME: Duration = Duration::from_millis(8);
 
+/// The most node events applied in one turn of the loop before keys and drawing get a turn.
+pub const DRAIN_BUDGET: usize = 256;
+
+/// Whether the terminal is in full-screen mode (read by the panic hook).
+static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the full-screen client owns the terminal right now.
+pub fn tui_active() -> bool {
+    TUI_ACTIVE.load(Ordering::SeqCst)
+}
+
 /// Puts the terminal in raw mode + alternate screen, and restores it when dropped.
 pub struct TerminalGuard;
 
 impl TerminalGuard {
     pub fn enter() -> std::io::Result<TerminalGuard> {
+        TUI_ACTIVE.store(true, Ordering::SeqCst);
         terminal::enable_raw_mode()?;
         let mut out = std::io::stdout();
         execute!(
@@ -41,11 +60,6 @@ impl TerminalGuard {
                 event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
             )
         );
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
-        }));
         Ok(TerminalGuard)
     }
 }
@@ -58,6 +72,7 @@ impl Drop for TerminalGuard {
 
 /// Leaves the terminal as it was (idempotent).
 pub fn restore() {
+    TUI_ACTIVE.store(false, Ordering::SeqCst);
     let mut out = std::io::stdout();
     let _ = execute!(out, event::PopKeyboardEnhancementFlags);
     let _ = execute!(
@@ -132,6 +147,7 @@ pub async fn run(
     };
 
     let mut input = EventStream::new();
+    let mut signals = crate::signals::Signals::new();
     let mut frames = 0u64;
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
@@ -155,16 +171,24 @@ pub async fn run(
                     dirty = true;
                 }
             }
+            signal = signals.next() => {
+                tracing::info!(%signal, "quitting on a signal");
+                app.quit = true;
+            }
             Some(event) = recv_node(&mut node_events) => {
                 apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
-                // Drain the burst: many chunks, one frame.
-                while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                // Drain the burst (many chunks, one frame), within the budget so keys and
+                // frames are served during a flood.
+                for _ in 1..DRAIN_BUDGET {
+                    let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 dirty = true;
             }
             Some(action) = rx.recv() => {
-                // Everything a node sent before this result is already queued: apply it first.
+                // Everything a node sent before this result is already queued: apply it
+                // first (all of it: a result must never overtake its prompt's updates; the
+                // bounded queue keeps this finite).
                 while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
                     apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
@@ -208,19 +232,22 @@ pub async fn run(
             }
         }
     }
-    terminal.show_cursor()?;
+    let _ = terminal.show_cursor();
     drop(terminal);
     restore();
-    for s in &app.sessions {
-        if let Some(client) = nodes.get(s.node) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), client.close(&s.id)).await;
-        }
-    }
+    // Nobody reads node events any more: dropping the stream keeps the node from waiting.
+    drop(node_events);
+    let closing = app.sessions.iter().filter_map(|s| {
+        let client = nodes.get(s.node)?.clone();
+        let id = s.id.clone();
+        Some(async move { client.close(&id).await })
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(closing)).await;
     Ok(())
 }
 
 async fn recv_node(
-    rx: &mut Option<mpsc::UnboundedReceiver<crate::node::NodeEvent>>,
+    rx: &mut Option<mpsc::Receiver<crate::node::NodeEvent>>,
 ) -> Option<crate::node::NodeEvent> {
     match rx {
         Some(rx) => rx.recv().await,
@@ -284,7 +311,7 @@ fn run_effect(
         }
         Effect::Cancel { node, session } => {
             if let Some(c) = node_of(node) {
-                c.cancel(&session);
+                tokio::spawn(async move { c.cancel(&session).await });
             }
         }
         Effect::Close { node, session } => {
@@ -305,7 +332,7 @@ fn run_effect(
             answer,
         } => {
             if let Some(c) = node_of(node) {
-                c.answer_permission(request, answer);
+                tokio::spawn(async move { c.answer_permission(request, answer).await });
             }
         }
         Effect::SaveTranscript { session, path } => {
@@ -356,6 +383,8 @@ pub fn save_transcript(
     path: Option<PathBuf>,
 ) -> Result<PathBuf, String> {
     let journal_path = paths.sessions_dir().join(format!("{session}.jsonl"));
+    // Records still queued for the writer belong in the transcript too.
+    crate::node::journal::flush_all();
     let journal = std::fs::read_to_string(&journal_path)
         .map_err(|e| format!("{}: {e}", journal_path.display()))?;
     let markdown = crate::transcript::journal_to_markdown(&journal);
@@ -374,10 +403,20 @@ pub fn save_transcript(
 }
 
 /// The system clipboard, else OSC 52 (which reaches the local clipboard over SSH too).
+///
+/// One `arboard::Clipboard` lives as long as the process: on X11 the copied text is served by
+/// its owner, so dropping it right after `set_text` would lose the text.
 fn copy(text: &str) -> Result<&'static str, String> {
-    if let Ok(mut cb) = arboard::Clipboard::new() {
-        if cb.set_text(text.to_owned()).is_ok() {
-            return Ok("clipboard");
+    static CLIPBOARD: std::sync::Mutex<Option<arboard::Clipboard>> = std::sync::Mutex::new(None);
+    {
+        let mut cb = CLIPBOARD.lock().unwrap_or_else(|e| e.into_inner());
+        if cb.is_none() {
+            *cb = arboard::Clipboard::new().ok();
+        }
+        if let Some(c) = cb.as_mut() {
+            if c.set_text(text.to_owned()).is_ok() {
+                return Ok("clipboard");
+            }
         }
     }
     let seq = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));

@@ -2,7 +2,12 @@
 //! thoughts, tool calls with their final status, plans, stop reasons and failures.
 //!
 //! A pure function of the journal text; the caller decides where the file goes.
+//!
+//! The journal holds what the agent sent, raw; every string is sanitized here on the way out.
+//! Consecutive text chunks are joined first and sanitized as one text, so an escape sequence
+//! split across two chunks is removed whole.
 
+use crate::sanitize::{sanitize, sanitize_json};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -51,11 +56,11 @@ impl Turn {
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => {
-                    out.push_str(t.trim_end());
+                    out.push_str(sanitize(t).trim_end());
                     out.push_str("\n\n");
                 }
                 Piece::Thought(t) => {
-                    for line in t.trim().lines() {
+                    for line in sanitize(t).trim().lines() {
                         let _ = writeln!(out, "> 💭 {line}");
                     }
                     out.push('\n');
@@ -195,6 +200,20 @@ fn diff_text(item: &Value) -> String {
     s
 }
 
+/// Sanitizes every string of a record but the text of a text chunk, which is sanitized once
+/// its neighbours are joined to it.
+fn clean_record(record: &mut Value) {
+    let chunk_text = if record.get("kind").and_then(Value::as_str) == Some("update") {
+        record.pointer_mut("/data/content/text").map(Value::take)
+    } else {
+        None
+    };
+    sanitize_json(record);
+    if let (Some(text), Some(slot)) = (chunk_text, record.pointer_mut("/data/content/text")) {
+        *slot = text;
+    }
+}
+
 /// Renders a journal (JSONL text) as Markdown. Lines that are not valid records are skipped.
 pub fn journal_to_markdown(journal: &str) -> String {
     let mut out = String::from("# praxis transcript\n\n");
@@ -207,9 +226,10 @@ pub fn journal_to_markdown(journal: &str) -> String {
         *turn = Turn::default();
     };
     for line in journal.lines() {
-        let Ok(record) = serde_json::from_str::<Value>(line) else {
+        let Ok(mut record) = serde_json::from_str::<Value>(line) else {
             continue;
         };
+        clean_record(&mut record);
         let data = &record["data"];
         match record
             .get("kind")

@@ -103,7 +103,8 @@ async fn permission_is_asked_without_yolo_and_the_answer_reaches_the_agent() {
         };
         assert_eq!(ask.options.len(), 3);
         node.client
-            .answer_permission(request, PermissionAnswer::Selected(choice.into()));
+            .answer_permission(request, PermissionAnswer::Selected(choice.into()))
+            .await;
         assert_eq!(turn.await.unwrap().unwrap().stop_reason, "end_turn");
         let events = node.drain();
         assert!(
@@ -124,7 +125,7 @@ async fn cancel_mid_stream_keeps_partial_output() {
     let seen = node
         .wait_for(|e| matches!(e, NodeEvent::Update { update, .. } if update.kind() == "agent_message_chunk"))
         .await;
-    node.client.cancel(&s);
+    node.client.cancel(&s).await;
     let done = turn.await.unwrap().unwrap();
     assert_eq!(done.stop_reason, "cancelled");
     let mut all = seen;
@@ -155,7 +156,7 @@ async fn cancel_answers_a_pending_permission_request_as_cancelled() {
     let turn = tokio::spawn(async move { client.prompt(&sid, "/permission").await });
     node.wait_for(|e| matches!(e, NodeEvent::Permission { .. }))
         .await;
-    node.client.cancel(&s);
+    node.client.cancel(&s).await;
     assert_eq!(turn.await.unwrap().unwrap().stop_reason, "cancelled");
     assert!(answer_text(&node.drain(), &s).ends_with("permission: cancelled"));
 }
@@ -399,7 +400,8 @@ async fn yolo_can_be_toggled_per_session_and_is_not_inherited() {
         unreachable!()
     };
     node.client
-        .answer_permission(request, PermissionAnswer::Selected("allow".into()));
+        .answer_permission(request, PermissionAnswer::Selected("allow".into()))
+        .await;
     turn.await.unwrap().unwrap();
 }
 

@@ -141,7 +141,7 @@ async fn cancel_stops_a_streaming_prompt() {
     let mut events = node
         .wait_for(|e| !answer_text(std::slice::from_ref(e), &sid).is_empty())
         .await;
-    node.client.cancel(&sid);
+    node.client.cancel(&sid).await;
     let done = finish(task).await;
     assert_eq!(done.stop_reason, "cancelled");
     events.extend(node.drain());
@@ -157,7 +157,8 @@ async fn permission_is_asked_and_answered() {
     let mut events = node.wait_for(is_permission).await;
     let request = permission_request(&events, &sid);
     node.client
-        .answer_permission(request, PermissionAnswer::Selected("allow".into()));
+        .answer_permission(request, PermissionAnswer::Selected("allow".into()))
+        .await;
     let done = finish(task).await;
     assert_eq!(done.stop_reason, "end_turn");
     events.extend(node.drain());
@@ -214,7 +215,7 @@ async fn cancel_answers_a_pending_permission_request() {
     let mut events = node.wait_for(is_permission).await;
     permission_request(&events, &sid);
     // Not answered: the node must answer the agent `cancelled` itself.
-    node.client.cancel(&sid);
+    node.client.cancel(&sid).await;
     let done = finish(task).await;
     assert_eq!(done.stop_reason, "cancelled");
     events.extend(node.drain());

@@ -108,7 +108,7 @@ pub async fn run(opts: DemoOptions) -> i32 {
                     let _ = s.cancel.send(true);
                 }
             }
-            Incoming::Notification { .. } => {}
+            Incoming::Notification { .. } | Incoming::Skipped(_) => {}
             Incoming::Closed(_) => break,
         }
     }
@@ -128,15 +128,15 @@ impl Demo {
                 match self.new_session(&params) {
                     Ok((sid, answer)) => {
                         // Answer first, then advertise commands, so the client knows the id.
-                        self.peer.respond(id, Ok(answer));
-                        self.advertise_commands(&sid);
+                        self.peer.respond(id, Ok(answer)).await;
+                        self.advertise_commands(&sid).await;
                     }
-                    Err(e) => self.peer.respond(id, Err(e)),
+                    Err(e) => self.peer.respond(id, Err(e)).await,
                 }
                 return;
             }
             method::SESSION_PROMPT => self.prompt(params).await,
-            method::SESSION_SET_MODE => self.set_mode(&params),
+            method::SESSION_SET_MODE => self.set_mode(&params).await,
             method::SESSION_LIST => Ok(self.list()),
             method::SESSION_CLOSE => {
                 let sid = params
@@ -153,7 +153,7 @@ impl Demo {
             }
             other => Err(RpcError::method_not_found(other)),
         };
-        self.peer.respond(id, result);
+        self.peer.respond(id, result).await;
     }
 
     fn initialize(&self) -> Value {
@@ -222,7 +222,7 @@ impl Demo {
         Ok((sid, answer))
     }
 
-    fn advertise_commands(&self, sid: &str) {
+    async fn advertise_commands(&self, sid: &str) {
         let commands: Vec<Value> = COMMANDS
             .iter()
             .map(|(name, description, hint)| {
@@ -233,15 +233,18 @@ impl Demo {
                 c
             })
             .collect();
-        let _ = self.peer.notify(
-            method::SESSION_UPDATE,
-            json!({ "sessionId": sid, "update": {
-                "sessionUpdate": "available_commands_update", "availableCommands": commands,
-            }}),
-        );
+        let _ = self
+            .peer
+            .notify(
+                method::SESSION_UPDATE,
+                json!({ "sessionId": sid, "update": {
+                    "sessionUpdate": "available_commands_update", "availableCommands": commands,
+                }}),
+            )
+            .await;
     }
 
-    fn set_mode(&self, params: &Value) -> Result<Value, RpcError> {
+    async fn set_mode(&self, params: &Value) -> Result<Value, RpcError> {
         let sid = params
             .get("sessionId")
             .and_then(Value::as_str)
@@ -256,10 +259,13 @@ impl Demo {
         if mode != "default" && mode != "plan" {
             return Err(RpcError::invalid_params(format!("unknown mode `{mode}`")));
         }
-        let _ = self.peer.notify(
-            method::SESSION_UPDATE,
-            json!({ "sessionId": sid, "update": { "sessionUpdate": "current_mode_update", "currentModeId": mode }}),
-        );
+        let _ = self
+            .peer
+            .notify(
+                method::SESSION_UPDATE,
+                json!({ "sessionId": sid, "update": { "sessionUpdate": "current_mode_update", "currentModeId": mode }}),
+            )
+            .await;
         Ok(json!({}))
     }
 

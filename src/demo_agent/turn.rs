@@ -21,11 +21,14 @@ const CANCELLED: &str = "cancelled";
 const END_TURN: &str = "end_turn";
 
 impl Turn {
-    fn update(&self, update: Value) {
-        let _ = self.peer.notify(
-            method::SESSION_UPDATE,
-            json!({ "sessionId": self.session_id, "update": update }),
-        );
+    async fn update(&self, update: Value) {
+        let _ = self
+            .peer
+            .notify(
+                method::SESSION_UPDATE,
+                json!({ "sessionId": self.session_id, "update": update }),
+            )
+            .await;
     }
 
     fn cancelled(&self) -> bool {
@@ -44,8 +47,9 @@ impl Turn {
         }
     }
 
-    fn chunk(&self, kind: &str, text: &str) {
-        self.update(json!({ "sessionUpdate": kind, "content": { "type": "text", "text": text } }));
+    async fn chunk(&self, kind: &str, text: &str) {
+        self.update(json!({ "sessionUpdate": kind, "content": { "type": "text", "text": text } }))
+            .await;
     }
 
     /// Streams `text` as message chunks of about `size` bytes; false if cancelled.
@@ -54,26 +58,28 @@ impl Turn {
             if !self.pause(delay).await {
                 return false;
             }
-            self.chunk(kind, piece);
+            self.chunk(kind, piece).await;
         }
         true
     }
 
-    fn tool_call(&self, id: &str, title: &str, kind: &str, input: Value) {
+    async fn tool_call(&self, id: &str, title: &str, kind: &str, input: Value) {
         self.update(json!({
             "sessionUpdate": "tool_call", "toolCallId": id, "title": title, "kind": kind,
             "status": "in_progress", "rawInput": input,
-        }));
+        }))
+        .await;
     }
 
-    fn tool_done(&self, id: &str, status: &str, text: &str) {
+    async fn tool_done(&self, id: &str, status: &str, text: &str) {
         self.update(json!({
             "sessionUpdate": "tool_call_update", "toolCallId": id, "status": status,
             "content": [{ "type": "content", "content": { "type": "text", "text": text } }],
-        }));
+        }))
+        .await;
     }
 
-    fn plan(&self, statuses: [&str; 3]) {
+    async fn plan(&self, statuses: [&str; 3]) {
         let steps = [
             "Read the project layout",
             "Run the test suite",
@@ -84,7 +90,8 @@ impl Turn {
             .zip(statuses)
             .map(|(s, st)| json!({ "content": s, "priority": "medium", "status": st }))
             .collect();
-        self.update(json!({ "sessionUpdate": "plan", "entries": entries }));
+        self.update(json!({ "sessionUpdate": "plan", "entries": entries }))
+            .await;
     }
 
     /// Asks the client; `Ok(None)` when the answer is `cancelled`.
@@ -168,7 +175,7 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 if !t.pause(Duration::from_millis(100)).await {
                     return Ok(CANCELLED);
                 }
-                t.chunk("agent_message_chunk", &format!("tick {i}\n"));
+                t.chunk("agent_message_chunk", &format!("tick {i}\n")).await;
             }
             Ok(END_TURN)
         }
@@ -178,7 +185,8 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 "Write demo.txt",
                 "edit",
                 json!({ "path": "demo.txt" }),
-            );
+            )
+            .await;
             let answer = t.ask("perm-1", "Write demo.txt").await?;
             let said = answer.clone().unwrap_or_else(|| "cancelled".into());
             t.tool_done(
@@ -189,8 +197,10 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                     "completed"
                 },
                 &said,
-            );
-            t.chunk("agent_message_chunk", &format!("permission: {said}"));
+            )
+            .await;
+            t.chunk("agent_message_chunk", &format!("permission: {said}"))
+                .await;
             Ok(if answer.is_none() {
                 CANCELLED
             } else {
@@ -205,7 +215,8 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 &format!("Write {name}"),
                 "edit",
                 json!({ "path": path }),
-            );
+            )
+            .await;
             match t.ask("write-1", &format!("Write {name}")).await? {
                 Some(o) if o.starts_with("allow") => {
                     match t
@@ -213,22 +224,25 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                         .await
                     {
                         Ok(_) => {
-                            t.tool_done("write-1", "completed", "written");
-                            t.chunk("agent_message_chunk", &format!("wrote {name}"));
+                            t.tool_done("write-1", "completed", "written").await;
+                            t.chunk("agent_message_chunk", &format!("wrote {name}"))
+                                .await;
                         }
                         Err(e) => {
-                            t.tool_done("write-1", "failed", &e.message);
+                            t.tool_done("write-1", "failed", &e.message).await;
                             t.chunk(
                                 "agent_message_chunk",
                                 &format!("write failed: {}", e.message),
-                            );
+                            )
+                            .await;
                         }
                     }
                     Ok(END_TURN)
                 }
                 Some(_) => {
-                    t.tool_done("write-1", "failed", "rejected");
-                    t.chunk("agent_message_chunk", "not written: permission rejected");
+                    t.tool_done("write-1", "failed", "rejected").await;
+                    t.chunk("agent_message_chunk", "not written: permission rejected")
+                        .await;
                     Ok(END_TURN)
                 }
                 None => Ok(CANCELLED),
@@ -247,7 +261,7 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 ),
                 Err(e) => format!("read failed: {}", e.message),
             };
-            t.chunk("agent_message_chunk", &answer);
+            t.chunk("agent_message_chunk", &answer).await;
             Ok(END_TURN)
         }
         "fs-escape" => {
@@ -276,11 +290,11 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 };
                 report.push_str(&line);
             }
-            t.chunk("agent_message_chunk", &report);
+            t.chunk("agent_message_chunk", &report).await;
             Ok(END_TURN)
         }
         "crash" => {
-            t.chunk("agent_message_chunk", "About to crash…\n");
+            t.chunk("agent_message_chunk", "About to crash…\n").await;
             eprintln!("demo agent: simulated crash (as requested by /crash)");
             tokio::time::sleep(Duration::from_millis(100)).await;
             std::process::exit(3);
@@ -289,16 +303,18 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
             t.chunk(
                 "agent_message_chunk",
                 "Hanging now; cancel will be ignored.\n",
-            );
+            )
+            .await;
             std::future::pending::<()>().await;
             unreachable!()
         }
         "malformed" => {
-            let _ = t.peer.send_raw("this is not json {".into());
-            let _ = t.peer.send_raw("{\"jsonrpc\":\"2.0\"}".into());
+            let _ = t.peer.send_raw("this is not json {".into()).await;
+            let _ = t.peer.send_raw("{\"jsonrpc\":\"2.0\"}".into()).await;
             t.update(
                 json!({ "sessionUpdate": "hologram_update", "note": "a kind no client knows" }),
-            );
+            )
+            .await;
             let unknown = t.peer.request("_demo/unknown_method", json!({})).await;
             let answer = match unknown {
                 Err(e) => format!(
@@ -307,14 +323,15 @@ pub(super) async fn run(t: &Turn, text: &str) -> Result<&'static str, RpcError> 
                 ),
                 Ok(v) => format!("still alive; the client answered the unknown method with {v}"),
             };
-            t.chunk("agent_message_chunk", &answer);
+            t.chunk("agent_message_chunk", &answer).await;
             Ok(END_TURN)
         }
         other => {
             t.chunk(
                 "agent_message_chunk",
                 &format!("Unknown demo command `/{other}`. Try `/help`."),
-            );
+            )
+            .await;
             Ok(END_TURN)
         }
     }
@@ -331,52 +348,61 @@ async fn showcase(t: &Turn, prompt: &str) -> Result<&'static str, RpcError> {
     if !t.stream("agent_thought_chunk", &thought, 24, d).await {
         return Ok(CANCELLED);
     }
-    t.plan(["in_progress", "pending", "pending"]);
+    t.plan(["in_progress", "pending", "pending"]).await;
     t.tool_call(
         "read-1",
         "Read Cargo.toml",
         "read",
         json!({ "path": "Cargo.toml" }),
-    );
+    )
+    .await;
     if !t.pause(d * 8).await {
         return Ok(CANCELLED);
     }
-    t.tool_done("read-1", "completed", content::CARGO_TOML);
-    t.plan(["completed", "in_progress", "pending"]);
+    t.tool_done("read-1", "completed", content::CARGO_TOML)
+        .await;
+    t.plan(["completed", "in_progress", "pending"]).await;
     t.tool_call(
         "exec-1",
         "cargo test",
         "execute",
         json!({ "command": "cargo test" }),
-    );
+    )
+    .await;
     if !t.pause(d * 8).await {
         return Ok(CANCELLED);
     }
-    t.tool_done("exec-1", "failed", content::TEST_FAILURE);
-    t.plan(["completed", "completed", "in_progress"]);
+    t.tool_done("exec-1", "failed", content::TEST_FAILURE).await;
+    t.plan(["completed", "completed", "in_progress"]).await;
     let path = t.cwd.join("src/lib.rs");
     t.update(json!({
         "sessionUpdate": "tool_call", "toolCallId": "edit-1", "title": "Edit src/lib.rs", "kind": "edit",
         "status": "pending", "locations": [{ "path": path, "line": 3 }],
         "content": [{ "type": "diff", "path": path, "oldText": content::DIFF_OLD, "newText": content::DIFF_NEW }],
-    }));
+    })).await;
     let answer = t.ask("edit-1", "Edit src/lib.rs").await?;
     match answer.as_deref() {
         None => return Ok(CANCELLED),
-        Some("reject") => t.tool_done("edit-1", "failed", "Rejected by the user."),
-        Some(_) => t.tool_done(
-            "edit-1",
-            "completed",
-            "Applied (simulated: the demo agent never touches your files).",
-        ),
+        Some("reject") => {
+            t.tool_done("edit-1", "failed", "Rejected by the user.")
+                .await
+        }
+        Some(_) => {
+            t.tool_done(
+                "edit-1",
+                "completed",
+                "Applied (simulated: the demo agent never touches your files).",
+            )
+            .await
+        }
     }
-    t.plan(["completed", "completed", "completed"]);
+    t.plan(["completed", "completed", "completed"]).await;
     if !t
         .stream("agent_message_chunk", content::ANSWER, 24, d)
         .await
     {
         return Ok(CANCELLED);
     }
-    t.update(json!({ "sessionUpdate": "usage_update", "used": 5321, "size": 200000, "cost": { "amount": 0.0, "currency": "USD" } }));
+    t.update(json!({ "sessionUpdate": "usage_update", "used": 5321, "size": 200000, "cost": { "amount": 0.0, "currency": "USD" } })).await;
     Ok(END_TURN)
 }

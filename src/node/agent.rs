@@ -70,7 +70,7 @@ impl AgentConn {
         cwd: &Path,
         mcp_servers: Value,
         stderr_log: &Path,
-    ) -> Result<(AgentConn, mpsc::UnboundedReceiver<Incoming>), StartError> {
+    ) -> Result<(AgentConn, mpsc::Receiver<Incoming>), StartError> {
         let (process, transport) = stdio::spawn(&connector.command, cwd, stderr_log)?;
         let (peer, incoming) = Peer::spawn(transport);
         let agent = connector.name.clone();

@@ -1,14 +1,31 @@
 //! The client's view of a node: typed calls (`session/new` with praxis options, prompt,
-//! cancel, close, list, resume, modes, YOLO) and a stream of typed [`NodeEvent`]s. Used by the
-//! full-screen UI and the headless runner alike; it knows nothing of either.
+//! cancel, close, list, resume, modes, YOLO) and a bounded stream of typed [`NodeEvent`]s.
+//! Used by the full-screen UI and the headless runner alike; it knows nothing of either.
+//!
+//! This is where agent-controlled text enters the client, so it is sanitized here, once, for
+//! every front end: every string of every event, answer and error is stripped of escape
+//! sequences and control characters. Message and thought chunks go through a per-session
+//! stateful [`Sanitizer`], so a sequence split across two chunks is removed whole.
+//!
+//! Consecutive text chunks of one session that are already queued are merged into one event
+//! (up to [`COALESCE_LIMIT`] bytes) before they cross into the UI, so a flood of tiny chunks
+//! costs one event per burst, not one per chunk.
 
 use super::status::SessionStatus;
 use crate::protocol::acp::{method, praxis_meta, schema, text_prompt, Update, PROTOCOL_VERSION};
 use crate::protocol::{Handled, Id, Incoming, Peer, RpcError};
+use crate::sanitize::{sanitize, sanitize_json, Sanitizer};
 use crate::transport::Transport;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::sync::mpsc;
+
+/// How many events the stream holds before the node's relay waits.
+pub const EVENT_CAPACITY: usize = 256;
+
+/// The most text one merged chunk event carries.
+pub const COALESCE_LIMIT: usize = 64 * 1024;
 
 /// Something a node told the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +50,11 @@ pub enum NodeEvent {
         session: String,
         title: String,
         option: String,
+    },
+    /// Something the user should know about a session (a skipped frame, ...).
+    Notice {
+        session: String,
+        message: String,
     },
     /// The node connection ended.
     Disconnected(String),
@@ -98,21 +120,21 @@ impl NodeClient {
     /// Connects over `transport`, runs `initialize`, and starts translating events.
     pub async fn connect(
         transport: Transport,
-    ) -> Result<(NodeClient, mpsc::UnboundedReceiver<NodeEvent>), RpcError> {
+    ) -> Result<(NodeClient, mpsc::Receiver<NodeEvent>), RpcError> {
         let (peer, incoming) = Peer::spawn(transport);
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
         let handled = Handled::default();
         tokio::spawn(translate(peer.clone(), incoming, tx, handled.clone()));
-        let init = peer
-            .request(
-                method::INITIALIZE,
-                json!({
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "clientCapabilities": {},
-                    "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
-                }),
-            )
-            .await?;
+        let init = request(
+            &peer,
+            method::INITIALIZE,
+            json!({
+                "protocolVersion": PROTOCOL_VERSION,
+                "clientCapabilities": {},
+                "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
+            }),
+        )
+        .await?;
         let node_name = praxis_meta(&init, "node")
             .and_then(Value::as_str)
             .unwrap_or("node")
@@ -136,9 +158,13 @@ impl NodeClient {
         ))
     }
 
+    /// A request whose answer and error are sanitized.
+    async fn request(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        request(&self.peer, method, params).await
+    }
+
     pub async fn new_session(&self, opts: &SessionOptions) -> Result<SessionCreated, RpcError> {
         let raw = self
-            .peer
             .request(
                 method::SESSION_NEW,
                 json!({
@@ -180,7 +206,7 @@ impl NodeClient {
             )
             .await;
         self.handled.reach(seq).await;
-        let raw = raw?;
+        let raw = clean(raw)?;
         Ok(PromptDone {
             stop_reason: raw
                 .get("stopReason")
@@ -194,30 +220,29 @@ impl NodeClient {
         })
     }
 
-    pub fn cancel(&self, session: &str) {
+    pub async fn cancel(&self, session: &str) {
         let _ = self
             .peer
-            .notify(method::SESSION_CANCEL, json!({ "sessionId": session }));
+            .notify(method::SESSION_CANCEL, json!({ "sessionId": session }))
+            .await;
     }
 
     pub async fn close(&self, session: &str) -> Result<(), RpcError> {
-        self.peer
-            .request(method::SESSION_CLOSE, json!({ "sessionId": session }))
+        self.request(method::SESSION_CLOSE, json!({ "sessionId": session }))
             .await
             .map(|_| ())
     }
 
     pub async fn resume(&self, session: &str) -> Result<Value, RpcError> {
-        self.peer
-            .request(
-                method::SESSION_RESUME,
-                json!({ "sessionId": session, "cwd": ".", "mcpServers": [] }),
-            )
-            .await
+        self.request(
+            method::SESSION_RESUME,
+            json!({ "sessionId": session, "cwd": ".", "mcpServers": [] }),
+        )
+        .await
     }
 
     pub async fn list(&self) -> Result<Vec<SessionSummary>, RpcError> {
-        let raw = self.peer.request(method::SESSION_LIST, json!({})).await?;
+        let raw = self.request(method::SESSION_LIST, json!({})).await?;
         let items = raw
             .get("sessions")
             .and_then(Value::as_array)
@@ -227,18 +252,16 @@ impl NodeClient {
     }
 
     pub async fn set_mode(&self, session: &str, mode: &str) -> Result<(), RpcError> {
-        self.peer
-            .request(
-                method::SESSION_SET_MODE,
-                json!({ "sessionId": session, "modeId": mode }),
-            )
-            .await
-            .map(|_| ())
+        self.request(
+            method::SESSION_SET_MODE,
+            json!({ "sessionId": session, "modeId": mode }),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn set_yolo(&self, session: &str, on: bool) -> Result<bool, RpcError> {
         let v = self
-            .peer
             .request(
                 method::PRAXIS_SET_OPTIONS,
                 json!({ "sessionId": session, "yolo": on }),
@@ -247,7 +270,7 @@ impl NodeClient {
         Ok(v.get("yolo").and_then(Value::as_bool).unwrap_or(on))
     }
 
-    pub fn answer_permission(&self, request: Id, answer: PermissionAnswer) {
+    pub async fn answer_permission(&self, request: Id, answer: PermissionAnswer) {
         let outcome = match answer {
             PermissionAnswer::Selected(option) => {
                 json!({ "outcome": "selected", "optionId": option })
@@ -255,7 +278,29 @@ impl NodeClient {
             PermissionAnswer::Cancelled => json!({ "outcome": "cancelled" }),
         };
         self.peer
-            .respond(request, Ok(json!({ "outcome": outcome })));
+            .respond(request, Ok(json!({ "outcome": outcome })))
+            .await;
+    }
+}
+
+async fn request(peer: &Peer, method: &str, params: Value) -> Result<Value, RpcError> {
+    clean(peer.request(method, params).await)
+}
+
+/// Sanitizes an answer from the node: every string of a result, an error's message and data.
+fn clean(result: Result<Value, RpcError>) -> Result<Value, RpcError> {
+    match result {
+        Ok(mut v) => {
+            sanitize_json(&mut v);
+            Ok(v)
+        }
+        Err(mut e) => {
+            e.message = sanitize(&e.message);
+            if let Some(d) = e.data.as_mut() {
+                sanitize_json(d);
+            }
+            Err(e)
+        }
     }
 }
 
@@ -278,75 +323,228 @@ fn parse_summary(v: &Value) -> Option<SessionSummary> {
     })
 }
 
+/// A text chunk waiting to be merged with the ones queued behind it.
+struct PendingChunk {
+    session: String,
+    kind: &'static str,
+    /// The first chunk's update (its other fields kept); its text is replaced on sending.
+    update: Value,
+    text: String,
+    /// How many incoming items it stands for (each is counted as handled once it is sent).
+    items: u64,
+}
+
+/// The text chunk kinds that are merged and sanitized as streams.
+fn chunk_kind(update: &Value) -> Option<&'static str> {
+    let kind = update.get("sessionUpdate")?.as_str()?;
+    let kind = [
+        "agent_message_chunk",
+        "agent_thought_chunk",
+        "user_message_chunk",
+    ]
+    .into_iter()
+    .find(|k| *k == kind)?;
+    let content = update.get("content")?;
+    (content.get("type")?.as_str()? == "text" && content.get("text")?.is_string()).then_some(kind)
+}
+
+impl PendingChunk {
+    fn into_event(self) -> NodeEvent {
+        let mut update = self.update;
+        sanitize_json(&mut update);
+        if let Some(t) = update.pointer_mut("/content/text") {
+            *t = Value::String(self.text);
+        }
+        NodeEvent::Update {
+            session: self.session,
+            update: Update::from_value(update),
+        }
+    }
+}
+
+/// Turns the node's frames into events: sanitized, text chunks merged, in order.
 async fn translate(
     peer: Peer,
-    mut incoming: mpsc::UnboundedReceiver<Incoming>,
-    tx: mpsc::UnboundedSender<NodeEvent>,
+    mut incoming: mpsc::Receiver<Incoming>,
+    tx: mpsc::Sender<NodeEvent>,
     handled: Handled,
 ) {
-    while let Some(item) = incoming.recv().await {
-        let event = match item {
-            Incoming::Notification { method: m, params } => {
-                match m.as_str() {
-                    method::SESSION_UPDATE => Some(NodeEvent::Update {
-                        session: str_field(&params, "sessionId"),
-                        update: Update::from_value(
-                            params.get("update").cloned().unwrap_or(Value::Null),
-                        ),
-                    }),
-                    method::PRAXIS_STATUS => serde_json::from_value(params["status"].clone())
-                        .ok()
-                        .map(|status| NodeEvent::Status {
-                            session: str_field(&params, "sessionId"),
-                            status,
-                            reason: params
-                                .get("reason")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        }),
-                    method::PRAXIS_AUTO_APPROVED => Some(NodeEvent::AutoApproved {
-                        session: str_field(&params, "sessionId"),
-                        title: params
-                            .pointer("/toolCall/title")
-                            .and_then(Value::as_str)
-                            .unwrap_or("tool call")
-                            .to_string(),
-                        option: str_field(&params, "optionId"),
-                    }),
-                    _ => None,
+    let _finish = handled.finish_on_drop();
+    let mut streams: HashMap<(String, &'static str), Sanitizer> = HashMap::new();
+    let mut pending: Option<PendingChunk> = None;
+    loop {
+        let item = if pending.is_some() {
+            match incoming.try_recv() {
+                Ok(item) => Some(item),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            }
+        } else {
+            match incoming.recv().await {
+                Some(item) => Some(item),
+                None => return,
+            }
+        };
+        let Some(item) = item else {
+            // Nothing more queued: the merged chunk goes out now.
+            if let Some(p) = pending.take() {
+                let items = p.items;
+                if tx.send(p.into_event()).await.is_err() {
+                    return;
+                }
+                for _ in 0..items {
+                    handled.bump();
                 }
             }
-            Incoming::Request {
-                id,
-                method: m,
-                params,
-            } if m == method::REQUEST_PERMISSION => {
-                match serde_json::from_value::<schema::RequestPermissionRequest>(params.clone()) {
-                    Ok(ask) => Some(NodeEvent::Permission {
-                        request: id,
-                        session: str_field(&params, "sessionId"),
-                        ask: Box::new(ask),
-                    }),
-                    Err(e) => {
-                        peer.respond(id, Err(RpcError::invalid_params(e)));
-                        None
+            continue;
+        };
+        // A text chunk: merge it into the pending one when it continues it.
+        if let Incoming::Notification { method: m, params } = &item {
+            if m == method::SESSION_UPDATE {
+                if let Some(update) = params.get("update") {
+                    if let Some(kind) = chunk_kind(update) {
+                        let session = str_field(params, "sessionId");
+                        let raw = update
+                            .pointer("/content/text")
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        let text = streams
+                            .entry((session.clone(), kind))
+                            .or_default()
+                            .push(raw);
+                        match &mut pending {
+                            Some(p)
+                                if p.session == session
+                                    && p.kind == kind
+                                    && p.text.len() < COALESCE_LIMIT =>
+                            {
+                                p.text.push_str(&text);
+                                p.items += 1;
+                            }
+                            _ => {
+                                if let Some(p) = pending.take() {
+                                    let items = p.items;
+                                    if tx.send(p.into_event()).await.is_err() {
+                                        return;
+                                    }
+                                    for _ in 0..items {
+                                        handled.bump();
+                                    }
+                                }
+                                pending = Some(PendingChunk {
+                                    session,
+                                    kind,
+                                    update: update.clone(),
+                                    text,
+                                    items: 1,
+                                });
+                            }
+                        }
+                        continue;
                     }
                 }
             }
-            Incoming::Request { id, method: m, .. } => {
-                peer.respond(id, Err(RpcError::method_not_found(&m)));
-                None
+        }
+        if let Some(p) = pending.take() {
+            let items = p.items;
+            if tx.send(p.into_event()).await.is_err() {
+                return;
             }
-            Incoming::Closed(reason) => Some(NodeEvent::Disconnected(reason)),
-        };
+            for _ in 0..items {
+                handled.bump();
+            }
+        }
+        if let Incoming::Notification { method: m, params } = &item {
+            if m == method::PRAXIS_STATUS
+                && params.get("status").and_then(Value::as_str) != Some("working")
+            {
+                // A turn ended (or the session did): an unterminated sequence does not
+                // swallow the next turn's text.
+                let session = str_field(params, "sessionId");
+                streams.retain(|(s, _), _| *s != session);
+            }
+        }
+        let event = event_of(&peer, item).await;
         if let Some(e) = event {
-            if tx.send(e).is_err() {
-                break;
+            if tx.send(e).await.is_err() {
+                return;
             }
         }
         handled.bump();
     }
-    handled.finish();
+}
+
+/// The event for one (non-chunk) item, its strings sanitized; requests the client cannot
+/// serve are answered here.
+async fn event_of(peer: &Peer, item: Incoming) -> Option<NodeEvent> {
+    match item {
+        Incoming::Notification {
+            method: m,
+            mut params,
+        } => {
+            sanitize_json(&mut params);
+            match m.as_str() {
+                method::SESSION_UPDATE => Some(NodeEvent::Update {
+                    session: str_field(&params, "sessionId"),
+                    update: Update::from_value(
+                        params.get("update").cloned().unwrap_or(Value::Null),
+                    ),
+                }),
+                method::PRAXIS_STATUS => params
+                    .get("status")
+                    .and_then(|s| serde_json::from_value(s.clone()).ok())
+                    .map(|status| NodeEvent::Status {
+                        session: str_field(&params, "sessionId"),
+                        status,
+                        reason: params
+                            .get("reason")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    }),
+                method::PRAXIS_AUTO_APPROVED => Some(NodeEvent::AutoApproved {
+                    session: str_field(&params, "sessionId"),
+                    title: params
+                        .pointer("/toolCall/title")
+                        .and_then(Value::as_str)
+                        .unwrap_or("tool call")
+                        .to_string(),
+                    option: str_field(&params, "optionId"),
+                }),
+                method::PRAXIS_NOTICE => Some(NodeEvent::Notice {
+                    session: str_field(&params, "sessionId"),
+                    message: str_field(&params, "message"),
+                }),
+                _ => None,
+            }
+        }
+        Incoming::Request {
+            id,
+            method: m,
+            mut params,
+        } if m == method::REQUEST_PERMISSION => {
+            sanitize_json(&mut params);
+            match serde_json::from_value::<schema::RequestPermissionRequest>(params.clone()) {
+                Ok(ask) => Some(NodeEvent::Permission {
+                    request: id,
+                    session: str_field(&params, "sessionId"),
+                    ask: Box::new(ask),
+                }),
+                Err(e) => {
+                    peer.respond(id, Err(RpcError::invalid_params(e))).await;
+                    None
+                }
+            }
+        }
+        Incoming::Request { id, method: m, .. } => {
+            peer.respond(id, Err(RpcError::method_not_found(&m))).await;
+            None
+        }
+        Incoming::Skipped(why) => {
+            tracing::warn!(%why, "a frame from the node was skipped");
+            None
+        }
+        Incoming::Closed(reason) => Some(NodeEvent::Disconnected(sanitize(&reason))),
+    }
 }
 
 fn str_field(v: &Value, key: &str) -> String {

@@ -1,17 +1,80 @@
 //! The per-session JSONL journal: every prompt, update, permission decision, stop reason and
-//! status change is appended as it happens (one `write` per record, no buffering), so a crash
-//! of praxis or the agent loses nothing. Transcripts are exported from it.
+//! status change is appended as it happens, so a crash of the agent loses nothing and
+//! transcripts can be exported from it.
+//!
+//! Appending never blocks the async runtime: records go to one writer thread for the whole
+//! process, which writes each with one `write` (no buffering in between). [`flush_all`] waits
+//! until everything appended so far is on disk (before a transcript is read, and on exit).
 
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub struct Journal {
+enum Job {
+    Write(Arc<Target>, Vec<u8>),
+    Flush(mpsc::SyncSender<()>),
+}
+
+struct Target {
     path: PathBuf,
     file: Mutex<Option<File>>,
+}
+
+/// The writer thread's queue (started on first use).
+fn writer() -> &'static Mutex<mpsc::Sender<Job>> {
+    static WRITER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    WRITER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("praxis-journal".into())
+            .spawn(move || {
+                for job in rx {
+                    match job {
+                        Job::Write(target, line) => target.write(&line),
+                        Job::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the journal writer; journals are not written");
+        }
+        Mutex::new(tx)
+    })
+}
+
+fn submit(job: Job) -> bool {
+    let tx = writer().lock().unwrap_or_else(|e| e.into_inner());
+    tx.send(job).is_ok()
+}
+
+/// Waits until every record appended so far (by any journal) has been written.
+pub fn flush_all() {
+    let (done, wait) = mpsc::sync_channel(1);
+    if submit(Job::Flush(done)) {
+        let _ = wait.recv();
+    }
+}
+
+impl Target {
+    fn write(&self, line: &[u8]) {
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = guard.as_mut() {
+            if let Err(e) = f.write_all(line) {
+                tracing::error!(path = %self.path.display(), error = %e, "journal write failed; no more records go to it");
+                *guard = None;
+            }
+        }
+    }
+}
+
+pub struct Journal {
+    target: Arc<Target>,
 }
 
 impl Journal {
@@ -19,38 +82,40 @@ impl Journal {
     /// logs once and drops records rather than failing the session.
     pub fn open(dir: &Path, session_id: &str) -> Journal {
         let path = dir.join(format!("{session_id}.jsonl"));
-        let file = std::fs::create_dir_all(dir).and_then(|_| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-        });
+        let file = std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+            .and_then(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))
+            });
         let file = match file {
             Ok(f) => Some(f),
             Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, "cannot open the session journal");
+                tracing::error!(error = %e, "the session journal is not kept");
                 None
             }
         };
         Journal {
-            path,
-            file: Mutex::new(file),
+            target: Arc::new(Target {
+                path,
+                file: Mutex::new(file),
+            }),
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.target.path
     }
 
-    /// Appends `{"ts": ms, "kind": kind, "data": data}`.
+    /// Appends `{"ts": ms, "kind": kind, "data": data}` (written by the writer thread).
     pub fn append(&self, kind: &str, data: Value) {
         let mut line = json!({ "ts": now_ms(), "kind": kind, "data": data }).to_string();
         line.push('\n');
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(f) = guard.as_mut() {
-            if let Err(e) = f.write_all(line.as_bytes()) {
-                tracing::error!(path = %self.path.display(), error = %e, "journal write failed");
-            }
+        if !submit(Job::Write(self.target.clone(), line.into_bytes())) {
+            tracing::error!(path = %self.target.path.display(), "the journal writer is gone; record dropped");
         }
     }
 }
@@ -60,4 +125,29 @@ pub fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_on_disk_after_a_flush_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path(), "s1");
+        for i in 0..100 {
+            j.append("update", json!({ "i": i }));
+        }
+        flush_all();
+        let text = std::fs::read_to_string(j.path()).unwrap();
+        let seen: Vec<u64> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["data"]["i"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    }
 }

@@ -5,9 +5,10 @@
 use super::agent::AgentConn;
 use super::connectors::Connectors;
 use super::journal::Journal;
+use super::relay;
 use super::session::{NodeSession, SessionSpec};
 use crate::config::{Config, Paths};
-use crate::protocol::acp::{method, praxis_meta, PROTOCOL_VERSION};
+use crate::protocol::acp::{method, praxis_meta, set_field, PROTOCOL_VERSION};
 use crate::protocol::{Id, Incoming, Peer, RpcError};
 use crate::transport::{memory, Transport};
 use serde_json::{json, Value};
@@ -82,7 +83,7 @@ impl Node {
             .ok_or_else(|| RpcError::not_found(format!("no session {id} on this node")))
     }
 
-    async fn serve(self: Arc<Self>, mut incoming: tokio::sync::mpsc::UnboundedReceiver<Incoming>) {
+    async fn serve(self: Arc<Self>, mut incoming: tokio::sync::mpsc::Receiver<Incoming>) {
         while let Some(item) = incoming.recv().await {
             match item {
                 Incoming::Request { id, method, params } => {
@@ -90,13 +91,15 @@ impl Node {
                 }
                 Incoming::Notification { method: m, params } if m == method::SESSION_CANCEL => {
                     match self.session(&params) {
-                        Ok(s) => s.cancel(),
+                        // Not awaited here: this loop must keep reading the client.
+                        Ok(s) => drop(tokio::spawn(async move { s.cancel().await })),
                         Err(e) => tracing::warn!(error = %e, "cancel for an unknown session"),
                     }
                 }
                 Incoming::Notification { method: m, .. } => {
-                    tracing::debug!(method = %m, "ignored notification")
+                    tracing::debug!(method = %crate::sanitize::escape_for_log(&m, 80), "ignored notification")
                 }
+                Incoming::Skipped(why) => tracing::warn!(%why, "a client frame was skipped"),
                 Incoming::Closed(reason) => {
                     // The in-process node lives and dies with its client.
                     tracing::info!(%reason, "client gone; closing every session");
@@ -145,7 +148,7 @@ impl Node {
             }),
             other => Err(RpcError::method_not_found(other)),
         };
-        self.client.respond(id, result);
+        self.client.respond(id, result).await;
     }
 
     fn initialize(&self) -> Value {
@@ -179,7 +182,7 @@ impl Node {
                 self.settings.name,
                 known.join(", ")
             ));
-            self.client.respond(id, Err(e));
+            self.client.respond(id, Err(e)).await;
             return;
         };
         let cwd = match params.get("cwd").and_then(Value::as_str).map(PathBuf::from) {
@@ -189,12 +192,13 @@ impl Node {
                     "working directory {} does not exist",
                     cwd.display()
                 ));
-                self.client.respond(id, Err(e));
+                self.client.respond(id, Err(e)).await;
                 return;
             }
             None => {
                 self.client
-                    .respond(id, Err(RpcError::invalid_params("missing cwd")));
+                    .respond(id, Err(RpcError::invalid_params("missing cwd")))
+                    .await;
                 return;
             }
         };
@@ -212,7 +216,7 @@ impl Node {
         let (agent, agent_events) = match started {
             Ok(ok) => ok,
             Err(e) => {
-                self.client.respond(id, Err(e.to_rpc()));
+                self.client.respond(id, Err(e.to_rpc())).await;
                 return;
             }
         };
@@ -235,16 +239,21 @@ impl Node {
         let session = NodeSession::new(spec, agent, self.client.clone(), journal);
         self.sessions().insert(session_id.clone(), session.clone());
         let mut answer = session.agent_new_session().clone();
-        answer["sessionId"] = json!(session_id);
-        answer["_meta"] = json!({ "praxis": {
-            "connector": connector_name,
-            "node": self.settings.name,
-            "agentInfo": session.agent_init().get("agentInfo"),
-            "promptTimeoutSecs": session.spec.timeout.as_secs(),
-            "yolo": session.yolo(),
-        }});
-        self.client.respond(id, Ok(answer));
-        tokio::spawn(session.run_agent_events(agent_events));
+        // The agent's answer was checked to be an object with a sessionId when it started.
+        let _ = set_field(&mut answer, "sessionId", json!(session_id));
+        let _ = set_field(
+            &mut answer,
+            "_meta",
+            json!({ "praxis": {
+                "connector": connector_name,
+                "node": self.settings.name,
+                "agentInfo": session.agent_init().get("agentInfo"),
+                "promptTimeoutSecs": session.spec.timeout.as_secs(),
+                "yolo": session.yolo(),
+            }}),
+        );
+        self.client.respond(id, Ok(answer)).await;
+        tokio::spawn(relay::run(session, agent_events));
     }
 
     fn resume_answer(&self, s: &NodeSession) -> Value {

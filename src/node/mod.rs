@@ -14,6 +14,7 @@ pub mod connectors;
 pub mod fs;
 pub mod journal;
 pub mod local;
+mod relay;
 mod session;
 pub mod status;
 

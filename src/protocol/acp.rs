@@ -29,6 +29,20 @@ pub mod method {
     pub const PRAXIS_SET_OPTIONS: &str = "_praxis/session/set_options";
     /// praxis extension (node → client): a permission request was auto-approved under YOLO.
     pub const PRAXIS_AUTO_APPROVED: &str = "_praxis/session/auto_approved";
+    /// praxis extension (node → client): something the user should know about a session
+    /// (a frame from its agent was skipped, ...): `{sessionId, level, message}`.
+    pub const PRAXIS_NOTICE: &str = "_praxis/session/notice";
+}
+
+/// Sets `key` on a JSON object; a value that is not an object is left alone and reported.
+pub fn set_field(target: &mut Value, key: &str, value: Value) -> Result<(), &'static str> {
+    match target.as_object_mut() {
+        Some(obj) => {
+            obj.insert(key.to_string(), value);
+            Ok(())
+        }
+        None => Err("params are not an object"),
+    }
 }
 
 /// One `session/update` payload: typed when the schema knows its kind, raw otherwise.

@@ -104,6 +104,38 @@ pub enum ParseError {
     Json(#[from] serde_json::Error),
     #[error("not a JSON-RPC message: {0}")]
     Shape(&'static str),
+    /// A request whose id is not a string or an integer praxis can echo back (a float, a
+    /// number out of range, null, an object...). JSON-RPC says to answer it with an
+    /// "invalid request" error carrying `id: null` ([`invalid_request_line`]).
+    #[error("invalid request `{method}`: {reason}")]
+    BadRequestId {
+        method: String,
+        reason: &'static str,
+    },
+}
+
+/// The answer to a request that cannot be answered by id: an error with `id: null`.
+pub fn invalid_request_line(detail: impl fmt::Display) -> String {
+    json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": RpcError::new(codes::INVALID_REQUEST, format!("invalid request: {detail}")),
+    })
+    .to_string()
+}
+
+/// Reads an id: a string, or an integer that fits an `i64`.
+fn parse_id(v: &Value) -> Result<Id, &'static str> {
+    match v {
+        Value::String(s) => Ok(Id::Str(s.clone())),
+        Value::Number(n) => n.as_i64().map(Id::Num).ok_or(if n.is_f64() {
+            "the id is not an integer"
+        } else {
+            "the id is out of range"
+        }),
+        Value::Null => Err("the id is null"),
+        _ => Err("the id is not a string or a number"),
+    }
 }
 
 impl Message {
@@ -117,24 +149,26 @@ impl Message {
         let Value::Object(mut obj) = value else {
             return Err(ParseError::Shape("not an object"));
         };
-        let id = match obj.remove("id") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                Some(serde_json::from_value::<Id>(v).map_err(|_| ParseError::Shape("bad id"))?)
-            }
-        };
+        let id = obj.remove("id");
         match (obj.remove("method"), id) {
-            (Some(Value::String(method)), Some(id)) => Ok(Message::Request {
-                id,
-                method,
-                params: take_params(&mut obj),
-            }),
+            (Some(Value::String(method)), Some(id)) => match parse_id(&id) {
+                Ok(id) => Ok(Message::Request {
+                    id,
+                    method,
+                    params: take_params(&mut obj),
+                }),
+                Err(reason) => Err(ParseError::BadRequestId { method, reason }),
+            },
             (Some(Value::String(method)), None) => Ok(Message::Notification {
                 method,
                 params: take_params(&mut obj),
             }),
             (Some(_), _) => Err(ParseError::Shape("method is not a string")),
+            (None, None | Some(Value::Null)) => {
+                Err(ParseError::Shape("neither request nor response"))
+            }
             (None, Some(id)) => {
+                let id = parse_id(&id).map_err(|_| ParseError::Shape("bad id"))?;
                 if let Some(err) = obj.remove("error") {
                     let err = serde_json::from_value::<RpcError>(err)
                         .unwrap_or_else(|_| RpcError::internal("malformed error object"));
@@ -151,7 +185,6 @@ impl Message {
                     Err(ParseError::Shape("response without result or error"))
                 }
             }
-            (None, None) => Err(ParseError::Shape("neither request nor response")),
         }
     }
 
@@ -235,6 +268,39 @@ mod tests {
         assert!(Message::parse("[1,2]").is_err());
         assert!(Message::parse(r#"{"id":1}"#).is_err());
         assert!(Message::parse(r#"{"method":5}"#).is_err());
+    }
+
+    #[test]
+    fn requests_with_ids_that_cannot_be_echoed_are_told_apart() {
+        for id in [
+            "1180591620717411303424",
+            "1.5",
+            "{}",
+            "[1]",
+            "true",
+            "null",
+            "-1e3",
+        ] {
+            let line = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"fs/read_text_file"}}"#);
+            match Message::parse(&line) {
+                Err(ParseError::BadRequestId { method, .. }) => {
+                    assert_eq!(method, "fs/read_text_file", "id {id}")
+                }
+                other => panic!("id {id}: {other:?}"),
+            }
+        }
+        let answer: Value = serde_json::from_str(&invalid_request_line("bad id")).unwrap();
+        assert_eq!(answer["id"], Value::Null);
+        assert_eq!(answer["error"]["code"], codes::INVALID_REQUEST);
+        // A response with such an id is just malformed; a notification has no id at all.
+        assert!(matches!(
+            Message::parse(r#"{"jsonrpc":"2.0","id":1.5,"result":1}"#),
+            Err(ParseError::Shape(_))
+        ));
+        assert!(matches!(
+            Message::parse(r#"{"jsonrpc":"2.0","method":"n","params":[1]}"#),
+            Ok(Message::Notification { .. })
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::transcript::{Level, TurnState};
 use super::{AppState, NodeView, Overlay};
 use crate::node::{NodeEvent, SessionStatus};
 use crate::protocol::acp::{schema, Update};
+use crate::sanitize::sanitize;
 use serde_json::Value;
 
 pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
@@ -53,13 +54,13 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         view.mode = modes
                             .get("currentModeId")
                             .and_then(Value::as_str)
-                            .map(str::to_owned);
+                            .map(sanitize);
                         view.modes = modes
                             .get("availableModes")
                             .and_then(Value::as_array)
                             .into_iter()
                             .flatten()
-                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(sanitize))
                             .collect();
                     }
                     if options.yolo {
@@ -158,7 +159,8 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
         NodeEvent::Update { session, .. }
         | NodeEvent::Permission { session, .. }
         | NodeEvent::Status { session, .. }
-        | NodeEvent::AutoApproved { session, .. } => Some(session.clone()),
+        | NodeEvent::AutoApproved { session, .. }
+        | NodeEvent::Notice { session, .. } => Some(session.clone()),
         NodeEvent::Disconnected(_) => None,
     };
     if let Some(id) = session {
@@ -186,11 +188,11 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
                             .available_commands
                             .iter()
                             .map(|c| AgentCommand {
-                                name: c.name.clone(),
-                                description: c.description.clone(),
+                                name: sanitize(&c.name),
+                                description: sanitize(&c.description),
                                 hint: c.input.as_ref().and_then(|i| match i {
                                     schema::AvailableCommandInput::Unstructured(u) => {
-                                        Some(u.hint.clone())
+                                        Some(sanitize(&u.hint))
                                     }
                                     #[allow(unreachable_patterns)]
                                     _ => None,
@@ -198,7 +200,7 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
                             })
                             .collect();
                     }
-                    U::CurrentModeUpdate(m) => s.mode = Some(m.current_mode_id.0.to_string()),
+                    U::CurrentModeUpdate(m) => s.mode = Some(sanitize(&m.current_mode_id.0)),
                     U::UsageUpdate(u) => s.context_used = Some((u.used, u.size)),
                     _ => {}
                 }
@@ -225,6 +227,7 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
             let Some(s) = state.session_mut(&session) else {
                 return;
             };
+            let reason = reason.map(|r| sanitize(&r));
             s.status = status;
             s.reason = reason.clone();
             if status == SessionStatus::Failed {
@@ -241,7 +244,13 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
                 s.transcript.push_auto_approved(&agent, &title);
             }
         }
+        NodeEvent::Notice { session, message } => {
+            if let Some(s) = state.session_mut(&session) {
+                s.transcript.push_notice(Level::Warning, message);
+            }
+        }
         NodeEvent::Disconnected(reason) => {
+            let reason = sanitize(&reason);
             if let Some(n) = state.nodes.get_mut(node) {
                 n.connected = false;
                 n.error = Some(reason.clone());

@@ -1,13 +1,18 @@
 //! Agents as subprocesses: NDJSON over the child's stdin/stdout, stderr captured to a log file
-//! (and its tail kept in memory for error messages), each agent in its own process group so
-//! that ending it also ends whatever it started.
+//! (capped and rotated; its tail kept in memory for error messages), each agent in its own
+//! process group so that ending it also ends whatever it started. When the agent's leader
+//! process exits, whatever it left behind in its group is killed too.
+//!
+//! Reading stops while the consumer is behind (the channels are bounded), so a flooding agent
+//! simply waits on its stdout pipe. Frames that cannot be delivered (over the size cap, not
+//! UTF-8) are reported as [`Inbound::Skipped`] so the user sees them. No blocking file I/O
+//! runs on the async runtime: the stderr log is written through `tokio::fs`.
 //!
 //! Also the agent side of stdio ([`own_stdio`]) used by the built-in demo agent.
 
-use super::{Inbound, Transport};
+use super::{Inbound, Transport, CAPACITY};
 use crate::protocol::codec::{Frame, FrameReader, DEFAULT_MAX_FRAME};
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,6 +23,10 @@ use tokio::sync::{mpsc, watch};
 
 /// How many bytes of an agent's stderr are kept for error messages.
 const STDERR_TAIL: usize = 2048;
+
+/// The stderr log is rotated (to `<name>.1`, replacing an older one) past this size, so an
+/// agent that floods stderr costs at most twice this on disk.
+pub const STDERR_LOG_CAP: u64 = 4 * 1024 * 1024;
 
 /// Process groups of agents this process started and has not yet seen exit, so that every
 /// exit path (including a panic) can end them: agents do not always exit when stdin closes.
@@ -57,7 +66,7 @@ pub enum SpawnError {
         program: String,
         source: std::io::Error,
     },
-    #[error("cannot open the stderr log {path}: {source}")]
+    #[error("cannot create the agent's stderr log at {path}: {source}")]
     Log {
         path: PathBuf,
         source: std::io::Error,
@@ -70,17 +79,19 @@ pub fn spawn(
     cwd: &Path,
     stderr_log: &Path,
 ) -> Result<(AgentProcess, Transport), SpawnError> {
+    let log_error = |path: &Path, source| SpawnError::Log {
+        path: path.to_owned(),
+        source,
+    };
     if let Some(dir) = stderr_log.parent() {
-        let _ = std::fs::create_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(|e| log_error(dir, e))?;
     }
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(stderr_log)
-        .map_err(|source| SpawnError::Log {
-            path: stderr_log.to_owned(),
-            source,
-        })?;
+        .map_err(|e| log_error(stderr_log, e))?;
+    let log_len = log.metadata().map(|m| m.len()).unwrap_or(0);
     let mut command = Command::new(&cmd.program);
     command
         .args(&cmd.args)
@@ -96,29 +107,44 @@ pub fn spawn(
         source,
     })?;
     let pid = child.id().map(|p| p as i32).unwrap_or(-1);
-    let stdin = child.stdin.take().expect("stdin piped");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let stderr = child.stderr.take().expect("stderr piped");
+    let (Some(stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        let _ = child.start_kill();
+        return Err(SpawnError::Spawn {
+            program: cmd.program.display().to_string(),
+            source: std::io::Error::other("the child's stdio was not piped"),
+        });
+    };
 
     let (exit_tx, exit_rx) = watch::channel(None);
     live_groups().push(pid);
     tokio::spawn(async move {
         let status = child.wait().await.ok();
+        // The leader is gone: end whatever it left running in its group, and forget the
+        // group so a later exit path never signals a reused id.
+        signal_group(pid, libc::SIGKILL);
+        live_groups().retain(|p| *p != pid);
         let _ = exit_tx.send(status);
     });
 
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
+    let log = StderrLog {
+        path: stderr_log.to_owned(),
+        file: tokio::fs::File::from_std(log),
+        len: log_len,
+    };
     tokio::spawn(capture_stderr(stderr, log, tail.clone()));
 
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (out_tx, out_rx) = mpsc::channel(CAPACITY);
+    let (in_tx, in_rx) = mpsc::channel(CAPACITY);
     tokio::spawn(write_lines(stdin, out_rx));
     let exit = exit_rx.clone();
     let tail_for_reader = tail.clone();
     tokio::spawn(async move {
         read_lines(stdout, &in_tx).await;
         let reason = exit_reason(exit, &tail_for_reader).await;
-        let _ = in_tx.send(Inbound::Closed(reason));
+        let _ = in_tx.send(Inbound::Closed(reason)).await;
     });
 
     Ok((
@@ -191,7 +217,7 @@ fn signal_group(pid: i32, signal: i32) {
     }
 }
 
-async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::UnboundedReceiver<String>) {
+async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Receiver<String>) {
     let mut buf = Vec::new();
     while let Some(line) = rx.recv().await {
         buf.clear();
@@ -211,43 +237,107 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::UnboundedRec
     }
 }
 
-async fn read_lines<R: AsyncRead + Unpin>(r: R, tx: &mpsc::UnboundedSender<Inbound>) {
+async fn read_lines<R: AsyncRead + Unpin>(r: R, tx: &mpsc::Sender<Inbound>) {
     let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, r), DEFAULT_MAX_FRAME);
     loop {
-        match frames.next().await {
-            Ok(Some(Frame::Line(line))) => {
-                if tx.send(Inbound::Line(line)).is_err() {
-                    return;
-                }
-            }
+        let item = match frames.next().await {
+            Ok(Some(Frame::Line(line))) => Inbound::Line(line),
             Ok(Some(Frame::Oversized(n))) => {
-                tracing::warn!(bytes = n, "skipped an oversized frame")
+                tracing::warn!(bytes = n, "skipped an oversized frame");
+                Inbound::Skipped(format!(
+                    "skipped a frame of {} from the agent: it is over the {} MiB limit",
+                    human_bytes(n),
+                    DEFAULT_MAX_FRAME >> 20
+                ))
             }
-            Ok(Some(Frame::InvalidUtf8)) => tracing::warn!("skipped a frame that is not UTF-8"),
+            Ok(Some(Frame::InvalidUtf8)) => {
+                tracing::warn!("skipped a frame that is not UTF-8");
+                Inbound::Skipped("skipped a frame from the agent that is not UTF-8".into())
+            }
             Ok(None) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "reading frames failed");
                 return;
             }
+        };
+        // Waits while the consumer is behind: the agent then waits on its stdout pipe.
+        if tx.send(item).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// The agent's stderr log file, rotated past [`STDERR_LOG_CAP`].
+struct StderrLog {
+    path: PathBuf,
+    file: tokio::fs::File,
+    len: u64,
+}
+
+impl StderrLog {
+    async fn write(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt as _;
+        if self.len + bytes.len() as u64 > STDERR_LOG_CAP && self.len > 0 {
+            let _ = self.file.flush().await;
+            let mut old = self.path.clone().into_os_string();
+            old.push(".1");
+            let reopened = match tokio::fs::rename(&self.path, &old).await {
+                Ok(()) => {
+                    tokio::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&self.path)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match reopened {
+                Ok(f) => {
+                    self.file = f;
+                    self.len = 0;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot rotate the agent's stderr log; dropping its output");
+                    self.len = u64::MAX / 2;
+                    return;
+                }
+            }
+        }
+        if self.len >= STDERR_LOG_CAP {
+            return;
+        }
+        if self.file.write_all(bytes).await.is_ok() {
+            let _ = self.file.flush().await;
+            self.len += bytes.len() as u64;
         }
     }
 }
 
 async fn capture_stderr<R: AsyncRead + Unpin>(
     mut r: R,
-    mut log: std::fs::File,
+    mut log: StderrLog,
     tail: Arc<Mutex<VecDeque<u8>>>,
 ) {
-    let mut buf = [0u8; 8192];
+    let mut buf = vec![0u8; 8192];
     loop {
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
-                let _ = log.write_all(&buf[..n]);
-                let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
-                t.extend(&buf[..n]);
-                let excess = t.len().saturating_sub(STDERR_TAIL);
-                t.drain(..excess);
+                {
+                    let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
+                    t.extend(&buf[..n]);
+                    let excess = t.len().saturating_sub(STDERR_TAIL);
+                    t.drain(..excess);
+                }
+                log.write(&buf[..n]).await;
             }
         }
     }
@@ -274,7 +364,7 @@ async fn exit_reason(
         Some(s) => format!("agent exited ({})", describe_status(s)),
         None => "agent closed its output".to_string(),
     };
-    let stderr = tail_string(tail);
+    let stderr = crate::sanitize::sanitize(&tail_string(tail));
     if !stderr.is_empty() {
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
         let last: Vec<&str> = last.into_iter().rev().collect();
@@ -296,12 +386,14 @@ pub fn describe_status(s: ExitStatus) -> String {
 
 /// The agent side: this process's own stdin and stdout as a transport.
 pub fn own_stdio() -> Transport {
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (out_tx, out_rx) = mpsc::channel(CAPACITY);
+    let (in_tx, in_rx) = mpsc::channel(CAPACITY);
     tokio::spawn(write_lines(tokio::io::stdout(), out_rx));
     tokio::spawn(async move {
         read_lines(tokio::io::stdin(), &in_tx).await;
-        let _ = in_tx.send(Inbound::Closed("client closed stdin".into()));
+        let _ = in_tx
+            .send(Inbound::Closed("client closed stdin".into()))
+            .await;
     });
     Transport {
         outgoing: out_tx,

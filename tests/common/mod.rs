@@ -11,13 +11,13 @@ use praxis::node::{
 use praxis::protocol::acp::{content_text, schema, Update};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 
 pub const PRAXIS: &str = env!("CARGO_BIN_EXE_praxis");
 
 pub struct TestNode {
     pub client: NodeClient,
-    pub events: UnboundedReceiver<NodeEvent>,
+    pub events: Receiver<NodeEvent>,
     pub dir: tempfile::TempDir,
     pub paths: Paths,
 }

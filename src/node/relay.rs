@@ -1,0 +1,218 @@
+//! The agent → client direction of one session: `session/update` is journaled and forwarded
+//! with the node's session id; permission requests are auto-approved under YOLO or forwarded
+//! to the client (and answered `cancelled` if the prompt is cancelled first); `fs/*` is served
+//! inside the cwd, off the async runtime and under the prompt timeout; frames the transport
+//! skipped become notices; anything else gets -32601.
+//!
+//! The agent is untrusted: a frame of the wrong shape is refused (requests, with -32602) or
+//! skipped with a log line (notifications), never indexed blindly.
+
+use super::fs;
+use super::session::{kind_of, NodeSession};
+use super::status::SessionStatus;
+use crate::protocol::acp::{method, set_field};
+use crate::protocol::{Id, Incoming, RpcError};
+use crate::sanitize::escape_for_log;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Relays the agent's frames until its connection closes.
+pub(super) async fn run(session: Arc<NodeSession>, mut incoming: mpsc::Receiver<Incoming>) {
+    // Waiters on `handled` are released however this ends.
+    let _finish = session.handled.finish_on_drop();
+    while let Some(item) = incoming.recv().await {
+        match item {
+            Incoming::Notification { method: m, params } if m == method::SESSION_UPDATE => {
+                forward_update(&session, params).await
+            }
+            Incoming::Notification { method: m, .. } => {
+                tracing::debug!(method = %escape_for_log(&m, 80), "ignored a notification from the agent");
+            }
+            Incoming::Request {
+                id,
+                method: m,
+                params,
+            } => match m.as_str() {
+                method::REQUEST_PERMISSION => match check_permission(&params) {
+                    Ok(()) => {
+                        tokio::spawn(on_permission(session.clone(), id, params));
+                    }
+                    Err(e) => session.agent.peer.respond(id, Err(e)).await,
+                },
+                method::FS_READ | method::FS_WRITE => {
+                    tokio::spawn(on_fs(session.clone(), id, m, params));
+                }
+                _ => {
+                    session
+                        .agent
+                        .peer
+                        .respond(id, Err(RpcError::method_not_found(&m)))
+                        .await
+                }
+            },
+            Incoming::Skipped(why) => session.notice("warning", why).await,
+            Incoming::Closed(reason) => {
+                session.handled.finish();
+                on_agent_closed(&session, reason).await;
+                return;
+            }
+        }
+        session.handled.bump();
+    }
+}
+
+async fn forward_update(session: &NodeSession, mut params: Value) {
+    let update_ok = params.get("update").is_some_and(Value::is_object);
+    if !update_ok || set_field(&mut params, "sessionId", json!(session.spec.id)).is_err() {
+        tracing::warn!(
+            session = %session.spec.id,
+            params = %escape_for_log(&params.to_string(), 120),
+            "skipped a session/update whose params are {}",
+            if params.is_object() { "missing an `update` object" } else { kind_of(&params) }
+        );
+        return;
+    }
+    session.journal.append(
+        "update",
+        params.get("update").cloned().unwrap_or(Value::Null),
+    );
+    let _ = session.client.notify(method::SESSION_UPDATE, params).await;
+}
+
+/// A permission request must carry an object with an `options` array.
+fn check_permission(params: &Value) -> Result<(), RpcError> {
+    if !params.is_object() {
+        return Err(RpcError::invalid_params(format!(
+            "session/request_permission params are {}, not an object",
+            kind_of(params)
+        )));
+    }
+    if !params.get("options").is_some_and(Value::is_array) {
+        return Err(RpcError::invalid_params(
+            "session/request_permission needs an `options` array",
+        ));
+    }
+    Ok(())
+}
+
+async fn on_agent_closed(session: &NodeSession, reason: String) {
+    let waiters = {
+        let mut i = session.lock();
+        if i.closing {
+            return;
+        }
+        std::mem::take(&mut i.permission_waiters)
+    };
+    for w in waiters {
+        let _ = w.send(());
+    }
+    tracing::warn!(session = %session.spec.id, %reason, "agent connection closed");
+    session
+        .set_status(SessionStatus::Failed, Some(reason))
+        .await;
+    // An agent that closed its output but kept running is of no more use: end its group.
+    session.agent.process.terminate(session.spec.grace).await;
+}
+
+async fn on_permission(session: Arc<NodeSession>, id: Id, mut params: Value) {
+    session.journal.append("permission_request", params.clone());
+    if session.yolo() {
+        if let Some(option) = allow_option(&params) {
+            session
+                .journal
+                .append("permission", json!({ "auto": true, "optionId": option }));
+            let _ = session
+                .client
+                .notify(
+                    method::PRAXIS_AUTO_APPROVED,
+                    json!({ "sessionId": session.spec.id, "toolCall": params.get("toolCall"), "optionId": option }),
+                )
+                .await;
+            session.agent.peer.respond(id, Ok(selected(&option))).await;
+            return;
+        }
+    }
+    let (tx, rx) = oneshot::channel();
+    session.lock().permission_waiters.push(tx);
+    session
+        .set_status(SessionStatus::NeedsPermission, None)
+        .await;
+    // Checked to be an object before this task was started.
+    let _ = set_field(&mut params, "sessionId", json!(session.spec.id));
+    let ask = session.client.request(method::REQUEST_PERMISSION, params);
+    let answer = tokio::select! {
+        answer = ask => match answer {
+            Ok(v) if v.pointer("/outcome/outcome").is_some() => v,
+            Ok(v) => {
+                tracing::warn!(answer = %escape_for_log(&v.to_string(), 120), "client gave a malformed permission answer; treating it as cancelled");
+                cancelled()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "permission request failed; answering cancelled");
+                cancelled()
+            }
+        },
+        _ = rx => cancelled(),
+    };
+    session.journal.append("permission", answer.clone());
+    {
+        let mut i = session.lock();
+        i.permission_waiters.retain(|w| !w.is_closed());
+    }
+    if session.status().0 == SessionStatus::NeedsPermission
+        && session.lock().permission_waiters.is_empty()
+    {
+        session.set_status(SessionStatus::Working, None).await;
+    }
+    session.agent.peer.respond(id, Ok(answer)).await;
+}
+
+/// Serves `fs/*` on a blocking thread, so a slow disk never stalls the runtime, and gives up
+/// after the session's prompt timeout.
+async fn on_fs(session: Arc<NodeSession>, id: Id, m: String, params: Value) {
+    let cwd = session.spec.cwd.clone();
+    let write = m == method::FS_WRITE;
+    let path = params.get("path").cloned();
+    let job = tokio::task::spawn_blocking(move || {
+        if write {
+            fs::write_text_file(&cwd, &params)
+        } else {
+            fs::read_text_file(&cwd, &params)
+        }
+    });
+    let result = match tokio::time::timeout(session.spec.timeout, job).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(RpcError::internal(format!("{m} failed: {e}"))),
+        Err(_) => Err(RpcError::internal(format!(
+            "{m} gave no result within {} s",
+            session.spec.timeout.as_secs()
+        ))),
+    };
+    if write {
+        session
+            .journal
+            .append("fs_write", json!({ "path": path, "ok": result.is_ok() }));
+    }
+    session.agent.peer.respond(id, result).await;
+}
+
+fn cancelled() -> Value {
+    json!({ "outcome": { "outcome": "cancelled" } })
+}
+
+fn selected(option: &str) -> Value {
+    json!({ "outcome": { "outcome": "selected", "optionId": option } })
+}
+
+/// The option YOLO picks: allow once, else allow always.
+fn allow_option(params: &Value) -> Option<String> {
+    let options = params.get("options")?.as_array()?;
+    ["allow_once", "allow_always"].iter().find_map(|kind| {
+        options
+            .iter()
+            .find(|o| o.get("kind").and_then(Value::as_str) == Some(kind))
+            .and_then(|o| o.get("optionId").and_then(Value::as_str))
+            .map(str::to_owned)
+    })
+}
