@@ -148,6 +148,8 @@ pub async fn run(
 
     let mut input = EventStream::new();
     let mut signals = crate::signals::Signals::new();
+    // When the oldest key not yet shown on screen arrived (for the "key answered" log line).
+    let mut key_waiting: Option<Instant> = None;
     let mut frames = 0u64;
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
@@ -160,7 +162,10 @@ pub async fn run(
             biased;
             Some(Ok(ev)) = input.next() => {
                 let action = match ev {
-                    Event::Key(k) => Some(Action::Key(k)),
+                    Event::Key(k) => {
+                        key_waiting.get_or_insert_with(Instant::now);
+                        Some(Action::Key(k))
+                    }
                     Event::Paste(p) => Some(Action::Paste(p)),
                     Event::Mouse(m) => Some(Action::Mouse(m)),
                     Event::Resize(..) => { dirty = true; None }
@@ -220,6 +225,12 @@ pub async fn run(
             }
             frames += 1;
             last_frame = Instant::now();
+            if let Some(at) = key_waiting.take() {
+                tracing::debug!(
+                    us = at.elapsed().as_micros() as u64,
+                    "key answered on screen"
+                );
+            }
             dirty = false;
             if layout != app.layout {
                 state::update(

@@ -276,6 +276,11 @@ pub fn journal_to_markdown(journal: &str) -> String {
                 flush(&mut turn, &mut out, &agent);
             }
             "timeout" => turn.pieces.push(Piece::Note("prompt timed out".into())),
+            "notice" => {
+                if let Some(m) = data.get("message").and_then(Value::as_str) {
+                    turn.pieces.push(Piece::Note(m.to_string()));
+                }
+            }
             "status" if data.get("status").and_then(Value::as_str) == Some("failed") => {
                 let reason = data
                     .get("reason")
@@ -299,6 +304,37 @@ mod tests {
 
     fn rec(kind: &str, data: Value) -> String {
         json!({ "ts": 0, "kind": kind, "data": data }).to_string()
+    }
+
+    #[test]
+    fn agent_escapes_never_reach_the_markdown_even_split_across_chunks() {
+        let chunk = |t: &str| {
+            rec(
+                "update",
+                json!({ "sessionUpdate": "agent_message_chunk", "content": { "type": "text", "text": t } }),
+            )
+        };
+        let journal = [
+            rec("created", json!({ "connector": "demo\u{1b}]0;T\u{7}", "sessionId": "s1", "cwd": "/w", "agentInfo": { "name": "ev\u{1b}[2Jil" } })),
+            rec("prompt", json!([{ "type": "text", "text": "hi\u{9b}31m" }])),
+            chunk("before \u{1b}]52;c;UFdORUQ="),
+            chunk("\u{7}after"),
+            rec("update", json!({ "sessionUpdate": "tool_call", "toolCallId": "t", "title": "x\u{1b}P1$r\u{1b}\\y", "status": "failed" })),
+            rec("notice", json!({ "level": "warning", "message": "skipped \u{1b}_apc\u{1b}\\frame" })),
+            rec("stop", json!({ "stopReason": "refusal\u{1b}[5m" })),
+        ]
+        .join("\n");
+        let md = journal_to_markdown(&journal);
+        assert!(
+            !md.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{md:?}"
+        );
+        assert!(md.contains("before after"), "{md}");
+        assert!(!md.contains("UFdORUQ"), "{md}");
+        assert!(md.contains("## ● evil"), "{md}");
+        assert!(md.contains("**xy**"), "{md}");
+        assert!(md.contains("_skipped frame_"), "{md}");
+        assert!(md.contains("stopped: refusal"), "{md}");
     }
 
     #[test]

@@ -553,3 +553,81 @@ fn str_field(v: &Value, key: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::memory;
+
+    /// A client connected to a bare peer playing the node.
+    async fn connected() -> (NodeClient, mpsc::Receiver<NodeEvent>, Peer) {
+        let (client_end, node_end) = memory::pair();
+        let (node, mut node_in) = Peer::spawn(node_end);
+        let answering = node.clone();
+        tokio::spawn(async move {
+            while let Some(item) = node_in.recv().await {
+                if let Incoming::Request { id, .. } = item {
+                    answering
+                        .respond(id, Ok(json!({ "protocolVersion": 1, "_meta": { "praxis": { "node": "t\u{1b}]0;x\u{7}" } } })))
+                        .await;
+                }
+            }
+        });
+        let (client, events) = NodeClient::connect(client_end).await.unwrap();
+        (client, events, node)
+    }
+
+    fn chunk(text: &str) -> Value {
+        json!({ "sessionId": "s", "update": { "sessionUpdate": "agent_message_chunk", "content": { "type": "text", "text": text } } })
+    }
+
+    #[tokio::test]
+    async fn chunks_are_sanitized_as_a_stream_and_merged() {
+        let (client, mut events, node) = connected().await;
+        assert_eq!(client.node_name, "t");
+        let sender = tokio::spawn(async move {
+            node.notify(method::SESSION_UPDATE, chunk("a\u{1b}]52;c;UFdO"))
+                .await
+                .unwrap();
+            node.notify(method::SESSION_UPDATE, chunk("RUQ=\u{7}b"))
+                .await
+                .unwrap();
+            for _ in 0..2000 {
+                node.notify(method::SESSION_UPDATE, chunk("c"))
+                    .await
+                    .unwrap();
+            }
+            node.notify(
+                method::PRAXIS_STATUS,
+                json!({ "sessionId": "s", "status": "idle", "reason": "\u{9b}2Jdone" }),
+            )
+            .await
+            .unwrap();
+        });
+        let mut text = String::new();
+        let mut updates = 0;
+        let reason = loop {
+            match events.recv().await.expect("events") {
+                NodeEvent::Update { update, .. } => {
+                    updates += 1;
+                    let Update::Known(u) = update else {
+                        panic!("unknown")
+                    };
+                    let schema::SessionUpdate::AgentMessageChunk(c) = *u else {
+                        panic!("not a chunk")
+                    };
+                    text.push_str(crate::protocol::acp::content_text(&c.content).unwrap());
+                }
+                NodeEvent::Status { reason, .. } => break reason,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        sender.await.unwrap();
+        assert_eq!(text, format!("ab{}", "c".repeat(2000)));
+        assert_eq!(reason.as_deref(), Some("done"));
+        assert!(
+            updates < 1000,
+            "{updates} events for 2002 chunks: not merged"
+        );
+    }
+}

@@ -586,6 +586,25 @@ mod tests {
     }
 
     #[test]
+    fn a_growing_line_is_never_cut_inside_an_escape_sequence() {
+        // Cut inside the OSC, the part after the cut was sanitized on its own and shown.
+        for chunks in [
+            &["word \x1b]0;ab", "cd\x07 more text"][..],
+            &["a \x1b[1mbold", "er\x1b[0m plain words"][..],
+            &["x \u{9d}0;tit", "le\u{9c} after"][..],
+            &["line one\x1b]0;t\nsec", "ond line words"][..],
+        ] {
+            let mut s = MdStream::new();
+            for chunk in chunks {
+                s.push(chunk);
+                let got = plain(&lines(&mut s, 40));
+                let want = plain(&reference(s.source(), 40));
+                assert_eq!(got, want, "{:?}", s.source());
+            }
+        }
+    }
+
+    #[test]
     fn every_intermediate_frame_matches_a_full_rerender() {
         let doc = format!(
             "{SAMPLE}\n- item **bold** and `code` [link](http://x.y) tail words here\n  continued line with more words\n\n\

@@ -6,7 +6,7 @@
 use super::walk::{WalkState, Walker};
 use super::{parser, BlockCtx};
 use crate::sanitize::sanitize;
-use crate::ui::wrap::Wrapper;
+use crate::ui::wrap::{str_width, Wrapper};
 use pulldown_cmark::{Event, Tag, TagEnd};
 use ratatui::text::Line;
 
@@ -19,17 +19,31 @@ pub(crate) struct Partial {
     closers: Vec<TagEnd>,
 }
 
+/// True for the chars that may open an escape sequence (ESC and the C1 controls): after one,
+/// the text up to a cut cannot be sanitized apart from the text after it.
+fn opens_sequence(c: char) -> bool {
+    c == '\x1b' || ('\u{80}'..='\u{9f}').contains(&c)
+}
+
 /// Renders `src` (a block's source cut where inline markup is balanced, see [`safe_cut`]),
-/// appending the lines that are complete; None when the cut is not inside inline text (the
-/// caller then discards what was appended).
+/// appending the lines that are complete; None when the cut is not inside inline text, or when
+/// an escape sequence may be open at the cut (the caller then discards what was appended).
 pub(crate) fn render_partial(
     src: &str,
     cx: &BlockCtx<'_>,
     out: &mut Vec<Line<'static>>,
 ) -> Option<Partial> {
+    if src.chars().any(opens_sequence) {
+        return None;
+    }
     let clean = sanitize(src);
     let events: Vec<Event<'_>> = parser(&clean).collect();
-    let cut = events.iter().rposition(|e| !matches!(e, Event::End(_)))? + 1;
+    // The ends after the last text close blocks, and inline markup that closed before the cut
+    // (its trailing spaces were trimmed): only the block ends wait for the rest of the text.
+    let cut = events
+        .iter()
+        .rposition(|e| !matches!(e, Event::End(tag) if !is_inline(*tag)))?
+        + 1;
     let mut closers = Vec::with_capacity(events.len() - cut);
     let mut w = Walker::new(cx, out);
     for (i, ev) in events.into_iter().enumerate() {
@@ -45,6 +59,19 @@ pub(crate) fn render_partial(
     let st = w.st;
     let inline = st.wrap.is_some() || st.para_style.is_some();
     (inline && st.code.is_none() && st.table.is_none()).then_some(Partial { st, closers })
+}
+
+fn is_inline(tag: TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript
+            | TagEnd::Link
+            | TagEnd::Image
+    )
 }
 
 /// Text with nothing inline markdown could act on.
@@ -74,7 +101,7 @@ impl Partial {
         }
         let mut ok = true;
         if is_plain(text) {
-            w.text(text.trim_end(), w.cur_style());
+            w.text(text.trim_end_matches([' ', '\t']), w.cur_style());
         } else {
             let clean = sanitize(text);
             let mut events = parser(&clean);
@@ -122,7 +149,7 @@ impl Partial {
         if !gap.is_empty() && !w.ends_with_space() {
             w.push(&gap.replace('\t', " "), style, out);
         }
-        w.push(text.trim_end(), style, out);
+        w.push(text.trim_end_matches([' ', '\t']), style, out);
         w.finish(out);
         true
     }
@@ -155,11 +182,31 @@ fn content_start(line: &str) -> usize {
     }
 }
 
+/// Whether the width of the text around `i` is the sum of the widths on each side, as the
+/// wrapper counts it when a word arrives in two pieces: unicode-width measures some sequences
+/// (lam-alef and other ligatures) narrower than their chars.
+fn widths_add_up(s: &str, i: usize) -> bool {
+    let b = s.as_bytes();
+    if b[i - 1].is_ascii() && b[i].is_ascii() {
+        return true;
+    }
+    let from = s[..i].char_indices().rev().nth(3).map_or(0, |(j, _)| j);
+    let to = s[i..].char_indices().nth(4).map_or(s.len(), |(j, _)| i + j);
+    str_width(&s[from..i]) + str_width(&s[i..to]) == str_width(&s[from..to])
+}
+
 /// The last offset in `s` (past the line's markers) where a letter follows whitespace or another
 /// letter or digit and no inline markup (emphasis, code span, link, autolink) is open: inline
 /// parsing can stop there and resume with [`Partial::feed`]. Both sides of such a cut are plain
 /// text, so no delimiter's flanking can depend on the other side.
+///
+/// Only the text before the first control character (tabs aside) is looked at: past it the raw
+/// text is not what is parsed (sanitizing removes controls and whole escape sequences), and a
+/// cut inside a sequence would show the rest of it as text.
 pub(crate) fn safe_cut(s: &str) -> Option<usize> {
+    let s = &s[..s
+        .find(|c: char| c.is_control() && c != '\t')
+        .unwrap_or(s.len())];
     let from = content_start(s);
     let b = s.as_bytes();
     let run = |i: usize, c: u8| b[i..].iter().take_while(|&&x| x == c).count();
@@ -224,7 +271,11 @@ pub(crate) fn safe_cut(s: &str) -> Option<usize> {
                     .chars()
                     .next_back()
                     .is_some_and(|p| p == ' ' || p == '\t' || p.is_alphanumeric());
-                if neutral && prev && s[i..].chars().next().is_some_and(char::is_alphabetic) {
+                if neutral
+                    && prev
+                    && s[i..].chars().next().is_some_and(char::is_alphabetic)
+                    && widths_add_up(s, i)
+                {
                     best = Some(i);
                 }
             }
@@ -233,4 +284,97 @@ pub(crate) fn safe_cut(s: &str) -> Option<usize> {
         i += if c == b'`' { code } else { 1 };
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{hl, styles};
+    use super::super::{render_block, MdStyles};
+    use super::*;
+
+    fn ctx(styles: &MdStyles, width: usize) -> BlockCtx<'_> {
+        BlockCtx {
+            width,
+            styles,
+            hl: hl(),
+            theme: "base16-ocean.dark",
+            open: true,
+            list_start: None,
+        }
+    }
+
+    /// Rendering `src` cut at its safe cut and resumed (by `preview`, and by `feed` then
+    /// `finish`) draws what rendering it whole does, styles included.
+    fn resumes_like_whole(src: &str, cx: &BlockCtx<'_>) {
+        let cut = safe_cut(src).expect("a cut");
+        let gap = &src[src[..cut].trim_end_matches([' ', '\t']).len()..cut];
+        let mut want = Vec::new();
+        render_block(src, cx, &mut want);
+        let mut head = Vec::new();
+        let partial = render_partial(&src[..cut], cx, &mut head).expect("a partial walk");
+        let mut got = head.clone();
+        assert!(partial.preview(gap, &src[cut..], &mut got), "{src:?}");
+        assert_eq!(got, want, "preview of {src:?} at {}", cx.width);
+        let (mut got, mut fed) = (head, partial);
+        assert!(fed.feed(gap, &src[cut..], cx, &mut got), "{src:?}");
+        fed.finish(cx, &mut got);
+        assert_eq!(got, want, "feed of {src:?} at {}", cx.width);
+    }
+
+    #[test]
+    fn no_cut_past_a_control_char_nor_a_partial_walk_after_an_escape() {
+        // A cut in the OSC payload (at `b`) showed `b` while streaming.
+        assert_eq!(safe_cut("word \x1b]0;ab"), Some(3));
+        assert_eq!(safe_cut("x \u{9b}1mbold"), None);
+        assert_eq!(safe_cut("two words\x07 more"), Some(8));
+        assert_eq!(safe_cut("tab\tsep words"), Some(12));
+        let styles = styles();
+        let cx = ctx(&styles, 40);
+        let mut out = Vec::new();
+        assert!(render_partial("plain words", &cx, &mut out).is_some());
+        for src in [
+            "a \x1b]0;t\nnext wo",
+            "a \x1b[1mb\x1b[0m wo",
+            "a \u{9d}0;t\u{9c} wo",
+        ] {
+            assert!(render_partial(src, &cx, &mut out).is_none(), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn resumed_text_keeps_trailing_unicode_whitespace() {
+        // Markdown trims only spaces and tabs at the end of a paragraph; `trim_end` also took
+        // U+2028 and NBSP away while streaming.
+        let styles = styles();
+        for src in ["word\u{2028}", "word\u{a0}  "] {
+            resumes_like_whole(src, &ctx(&styles, 40));
+        }
+    }
+
+    #[test]
+    fn no_cut_inside_a_sequence_narrower_than_its_chars() {
+        // Cut between lam and alef, the word was counted 7 columns wide (not 6) and broken.
+        assert_eq!(str_width("xaaaaلا"), 6);
+        assert_eq!(safe_cut("xaaaaلا"), Some(5));
+        assert_eq!(safe_cut("日本語"), Some(6));
+        let styles = styles();
+        resumes_like_whole("xaaaaلا", &ctx(&styles, 6));
+    }
+
+    #[test]
+    fn inline_markup_closed_before_the_cut_is_not_reopened_after_it() {
+        // The trimmed space left the emphasis end last: it was kept as a closer, so the text
+        // after the cut was drawn italic (bold, link-styled).
+        let styles = styles();
+        for width in [1, 40] {
+            for src in [
+                "Sub *em* heading",
+                "## Sub *em* heading",
+                "- a **b** c",
+                "see [a](http://u) now",
+            ] {
+                resumes_like_whole(src, &ctx(&styles, width));
+            }
+        }
+    }
 }
