@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+/// How long sending `session/cancel` may wait for an agent that does not read its stdin.
+const CANCEL_SEND_LIMIT: Duration = Duration::from_secs(1);
+
 pub(super) struct SessionSpec {
     pub id: String,
     pub connector: String,
@@ -227,14 +230,15 @@ impl NodeSession {
             let _ = w.send(());
         }
         self.journal.append("cancel", Value::Null);
-        let _ = self
-            .agent
-            .peer
-            .notify(
-                method::SESSION_CANCEL,
-                json!({ "sessionId": self.agent.session_id }),
-            )
-            .await;
+        // An agent that stopped reading its stdin cannot hold this up: the timeout path
+        // goes on to its grace period and the kill.
+        let notify = self.agent.peer.notify(
+            method::SESSION_CANCEL,
+            json!({ "sessionId": self.agent.session_id }),
+        );
+        if tokio::time::timeout(CANCEL_SEND_LIMIT, notify).await.is_err() {
+            tracing::warn!(session = %self.spec.id, "the agent is not reading its input; session/cancel not sent");
+        }
     }
 
     pub async fn set_mode(&self, mut params: Value) -> Result<Value, RpcError> {
