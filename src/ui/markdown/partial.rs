@@ -26,8 +26,10 @@ fn opens_sequence(c: char) -> bool {
 }
 
 /// Renders `src` (a block's source cut where inline markup is balanced, see [`safe_cut`]),
-/// appending the lines that are complete; None when the cut is not inside inline text, or when
-/// an escape sequence may be open at the cut (the caller then discards what was appended).
+/// appending the lines that are complete; None when the cut is not inside inline markdown text
+/// (an HTML block's text is raw), after a link reference definition or an unmatched delimiter,
+/// or when an escape sequence may be open at the cut (the caller then discards what was
+/// appended).
 pub(crate) fn render_partial(
     src: &str,
     cx: &BlockCtx<'_>,
@@ -37,7 +39,12 @@ pub(crate) fn render_partial(
         return None;
     }
     let clean = sanitize(src);
-    let events: Vec<Event<'_>> = parser(&clean).collect();
+    let mut parsed = parser(&clean);
+    let events: Vec<Event<'_>> = parsed.by_ref().collect();
+    // After a link reference definition the lines that follow may still be its title.
+    if parsed.reference_definitions().iter().next().is_some() {
+        return None;
+    }
     // The ends after the last text close blocks, and inline markup that closed before the cut
     // (its trailing spaces were trimmed): only the block ends wait for the rest of the text.
     let cut = events
@@ -49,6 +56,8 @@ pub(crate) fn render_partial(
     for (i, ev) in events.into_iter().enumerate() {
         match ev {
             Event::End(tag) if i >= cut => closers.push(tag),
+            // An earlier line left a delimiter unmatched: text after the cut may match it.
+            Event::Text(t) if may_open(&t) => return None,
             ev => {
                 if !w.event(ev) {
                     return None;
@@ -58,7 +67,29 @@ pub(crate) fn render_partial(
     }
     let st = w.st;
     let inline = st.wrap.is_some() || st.para_style.is_some();
-    (inline && st.code.is_none() && st.table.is_none()).then_some(Partial { st, closers })
+    // Text goes on as markdown only in a paragraph, a heading or a tight item (not in raw HTML).
+    let text_block = matches!(
+        closers.first(),
+        Some(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item)
+    );
+    (inline && text_block && st.code.is_none() && st.table.is_none())
+        .then_some(Partial { st, closers })
+}
+
+/// Whether literal text holds a delimiter that later text could still match: an emphasis
+/// run, a code span's backticks, a link's `[`, a tag's `<` (the current line's are tracked by
+/// [`safe_cut`]; this is for the earlier lines of the paragraph).
+fn may_open(text: &str) -> bool {
+    let mut prev = ' ';
+    for c in text.chars() {
+        match c {
+            '*' | '~' | '`' | '[' | '<' => return true,
+            '_' if !prev.is_alphanumeric() => return true,
+            _ => {}
+        }
+        prev = c;
+    }
+    false
 }
 
 fn is_inline(tag: TagEnd) -> bool {
@@ -83,7 +114,8 @@ fn is_plain(text: &str) -> bool {
 
 impl Partial {
     /// Continues with `gap` (the whitespace before the cut) and `text` (inline markdown of
-    /// one line, starting at a cut). False when `text` is not just inline content.
+    /// one line, starting at a cut). False when `text` is not just inline content (a `]:` may
+    /// end the label of a link reference definition begun before the cut).
     pub(crate) fn feed(
         &mut self,
         gap: &str,
@@ -91,6 +123,9 @@ impl Partial {
         cx: &BlockCtx<'_>,
         out: &mut Vec<Line<'static>>,
     ) -> bool {
+        if text.contains("]:") {
+            return false;
+        }
         let mut w = Walker {
             cx,
             st: std::mem::take(&mut self.st),
@@ -202,8 +237,12 @@ fn widths_add_up(s: &str, i: usize) -> bool {
 ///
 /// Only the text before the first control character (tabs aside) is looked at: past it the raw
 /// text is not what is parsed (sanitizing removes controls and whole escape sequences), and a
-/// cut inside a sequence would show the rest of it as text.
+/// cut inside a sequence would show the rest of it as text. A line with `]:` has no cut: it may
+/// be a link reference definition (whose label may have begun on an earlier line).
 pub(crate) fn safe_cut(s: &str) -> Option<usize> {
+    if s.contains("]:") {
+        return None;
+    }
     let s = &s[..s
         .find(|c: char| c.is_control() && c != '\t')
         .unwrap_or(s.len())];
@@ -303,10 +342,11 @@ mod tests {
         }
     }
 
-    /// Rendering `src` cut at its safe cut and resumed (by `preview`, and by `feed` then
-    /// `finish`) draws what rendering it whole does, styles included.
+    /// Rendering `src` cut at its last line's safe cut and resumed (by `preview`, and by `feed`
+    /// then `finish`) draws what rendering it whole does, styles included.
     fn resumes_like_whole(src: &str, cx: &BlockCtx<'_>) {
-        let cut = safe_cut(src).expect("a cut");
+        let line = src.rfind('\n').map_or(0, |i| i + 1);
+        let cut = line + safe_cut(&src[line..]).expect("a cut");
         let gap = &src[src[..cut].trim_end_matches([' ', '\t']).len()..cut];
         let mut want = Vec::new();
         render_block(src, cx, &mut want);
@@ -359,6 +399,60 @@ mod tests {
         assert_eq!(safe_cut("日本語"), Some(6));
         let styles = styles();
         resumes_like_whole("xaaaaلا", &ctx(&styles, 6));
+    }
+
+    #[test]
+    fn no_partial_walk_in_raw_html() {
+        // The rest of an HTML block's line was parsed as markdown: `*em*` drawn italic.
+        let styles = styles();
+        let cx = ctx(&styles, 40);
+        let mut out = Vec::new();
+        for src in ["<div>\naa *em* h", "- item\n<div>\n*em* h"] {
+            let cut = safe_cut(&src[src.rfind('\n').unwrap() + 1..]).expect("a cut");
+            let src = &src[..src.rfind('\n').unwrap() + 1 + cut];
+            assert!(render_partial(src, &cx, &mut out).is_none(), "{src:?}");
+        }
+        for src in ["Sub *em* heading", "- tight item words", "> quoted words"] {
+            resumes_like_whole(src, &cx);
+        }
+    }
+
+    #[test]
+    fn no_partial_walk_in_or_after_a_link_reference_definition() {
+        // `[ref]: ` cut before `h` drew `[ref]: h` as text; whole, it is a definition.
+        assert_eq!(safe_cut("[ref]: http://x"), None);
+        assert_eq!(safe_cut("label]: http://x"), None);
+        assert_eq!(safe_cut("[a](u) then [b]: c"), None);
+        assert_eq!(safe_cut("[a](u) then words"), Some(16));
+        let styles = styles();
+        let cx = ctx(&styles, 40);
+        let mut out = Vec::new();
+        // The next line may be the definition's title.
+        assert!(render_partial("[ref]: http://x\n\"ti", &cx, &mut out).is_none());
+        // A label begun on an earlier line may end after the cut.
+        let mut p = render_partial("line la", &cx, &mut out).expect("a partial walk");
+        assert!(!p.feed("", "bel]: http://x", &cx, &mut out));
+        resumes_like_whole("[a](u) then words", &cx);
+    }
+
+    #[test]
+    fn no_partial_walk_after_a_delimiter_a_later_line_may_close() {
+        // `**` left open on the first line was drawn literally, and the closing `**` after the
+        // cut too; whole, the two lines are strong.
+        let styles = styles();
+        let cx = ctx(&styles, 40);
+        let mut out = Vec::new();
+        for src in [
+            "**word\nmore wo",
+            "a `b\nmore wo",
+            "a [b\nc wo",
+            "_x\nmore wo",
+        ] {
+            assert!(render_partial(src, &cx, &mut out).is_none(), "{src:?}");
+        }
+        for src in ["snake_case\nmore words", "**b** c\nmore words"] {
+            resumes_like_whole(src, &cx);
+        }
     }
 
     #[test]

@@ -170,8 +170,10 @@ impl<'c, 'o> Walker<'c, 'o> {
             let base = self.st.para_style.take().unwrap_or_else(|| self.base());
             let (first, rest) = self.prefixes();
             self.st.wrap = Some(Wrapper::new(self.cx.width, first, rest));
-            self.st.inline.clear();
-            self.st.inline.push(base);
+            // Styles opened before the first text (a paragraph that starts with `**`) stay on.
+            if self.st.inline.is_empty() {
+                self.st.inline.push(base);
+            }
         }
     }
 
@@ -505,5 +507,55 @@ impl<'c, 'o> Walker<'c, 'o> {
             Event::TaskListMarker(done) => self.task(done),
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{hl, styles};
+    use super::super::{render_block, BlockCtx, MdStyles};
+    use super::*;
+
+    #[test]
+    fn markup_opening_a_paragraph_styles_all_of_its_text() {
+        // The first text dropped the styles opened before it: `b c` was drawn plain.
+        let styles = MdStyles {
+            italic: Style::default().add_modifier(Modifier::ITALIC),
+            ..styles()
+        };
+        let cx = BlockCtx {
+            width: 40,
+            styles: &styles,
+            hl: hl(),
+            theme: "base16-ocean.dark",
+            open: false,
+            list_start: None,
+        };
+        let (b, i) = (styles.bold, styles.italic);
+        for (src, want) in [
+            ("**a *b* c**", vec![("a ", b), ("b", b.patch(i)), (" c", b)]),
+            (
+                "**a `c` d**",
+                vec![("a ", b), ("c", b.patch(styles.code)), (" d", b)],
+            ),
+            (
+                "- **a *b* c**",
+                vec![
+                    ("• ", styles.bullet),
+                    ("a ", b),
+                    ("b", b.patch(i)),
+                    (" c", b),
+                ],
+            ),
+        ] {
+            let mut out = Vec::new();
+            render_block(src, &cx, &mut out);
+            let got: Vec<(&str, Style)> = out[0]
+                .spans
+                .iter()
+                .map(|s| (s.content.as_ref(), s.style))
+                .collect();
+            assert_eq!(got, want, "{src:?}");
+        }
     }
 }
