@@ -112,6 +112,9 @@ pub enum ParseError {
         method: String,
         reason: &'static str,
     },
+    /// An error response with `id: null`: the other side could not parse or route a frame.
+    #[error("the other side reported an error it could not tie to a request: {0}")]
+    NullIdError(RpcError),
 }
 
 /// The answer to a request that cannot be answered by id: an error with `id: null`.
@@ -164,12 +167,20 @@ impl Message {
                 params: take_params(&mut obj),
             }),
             (Some(_), _) => Err(ParseError::Shape("method is not a string")),
-            (None, None | Some(Value::Null)) => {
-                Err(ParseError::Shape("neither request nor response"))
-            }
+            (None, None) => Err(ParseError::Shape("neither request nor response")),
+            (None, Some(Value::Null)) => match obj.remove("error") {
+                // The other side could not read one of our frames (JSON-RPC answers that
+                // with `id: null`): nothing waits for it, but it is worth knowing.
+                Some(err) if !err.is_null() => Err(ParseError::NullIdError(
+                    serde_json::from_value::<RpcError>(err)
+                        .unwrap_or_else(|_| RpcError::internal("malformed error object")),
+                )),
+                _ => Err(ParseError::Shape("a response with a null id and no error")),
+            },
             (None, Some(id)) => {
                 let id = parse_id(&id).map_err(|_| ParseError::Shape("bad id"))?;
-                if let Some(err) = obj.remove("error") {
+                // `"error": null` beside a result is sloppy but means no error.
+                if let Some(err) = obj.remove("error").filter(|e| !e.is_null()) {
                     let err = serde_json::from_value::<RpcError>(err)
                         .unwrap_or_else(|_| RpcError::internal("malformed error object"));
                     Ok(Message::Response {
@@ -190,9 +201,16 @@ impl Message {
 
     /// Serializes the frame as one line (no trailing newline).
     pub fn to_line(&self) -> String {
+        // `params` is left out when there are none (JSON-RPC: if present, an object or array).
         let value = match self {
+            Message::Request { id, method, params } if params.is_null() => {
+                json!({"jsonrpc": "2.0", "id": id, "method": method})
+            }
             Message::Request { id, method, params } => {
                 json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+            }
+            Message::Notification { method, params } if params.is_null() => {
+                json!({"jsonrpc": "2.0", "method": method})
             }
             Message::Notification { method, params } => {
                 json!({"jsonrpc": "2.0", "method": method, "params": params})
@@ -301,6 +319,29 @@ mod tests {
             Message::parse(r#"{"jsonrpc":"2.0","method":"n","params":[1]}"#),
             Ok(Message::Notification { .. })
         ));
+    }
+
+    #[test]
+    fn sloppy_but_readable_frames_are_read() {
+        assert_eq!(
+            Message::parse(r#"{"jsonrpc":"2.0","id":1,"result":{},"error":null}"#).unwrap(),
+            Message::Response {
+                id: Id::Num(1),
+                result: Ok(json!({}))
+            }
+        );
+        match Message::parse(
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#,
+        ) {
+            Err(ParseError::NullIdError(e)) => assert_eq!(e.code, codes::PARSE_ERROR),
+            other => panic!("{other:?}"),
+        }
+        let line = Message::Notification {
+            method: "n".into(),
+            params: Value::Null,
+        }
+        .to_line();
+        assert!(!line.contains("params"), "{line}");
     }
 
     #[test]

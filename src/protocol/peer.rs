@@ -263,6 +263,10 @@ impl Reader {
                 }
                 return;
             }
+            Err(ParseError::NullIdError(e)) => {
+                tracing::warn!(error = %escape_for_log(&e.to_string(), 200), "the other side reported an error with a null id");
+                return;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, frame = %escape_for_log(line, 120), "skipped a malformed frame");
                 return;
