@@ -192,9 +192,11 @@ pub async fn run(
             }
             Some(action) = rx.recv() => {
                 // Everything a node sent before this result is already queued: apply it
-                // first (all of it: a result must never overtake its prompt's updates; the
-                // bounded queue keeps this finite).
-                while let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                // first, so a result never overtakes its prompt's updates (what arrives
+                // meanwhile waits for the next turn, so a flood cannot hold the loop here).
+                let queued = node_events.as_ref().map_or(0, |rx| rx.len());
+                for _ in 0..queued {
+                    let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
