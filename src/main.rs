@@ -83,6 +83,7 @@ fn main() -> ExitCode {
             praxis::runtime::restore();
         }
         default_hook(info);
+        praxis::node::journal::flush_all();
         std::process::exit(101);
     }));
     let paths = Paths::discover();

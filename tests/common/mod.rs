@@ -111,7 +111,9 @@ impl TestNode {
         }
     }
 
+    /// The session's journal as written so far (after the writer has caught up).
     pub fn journal(&self, session: &str) -> String {
+        praxis::node::journal::flush_all();
         std::fs::read_to_string(self.paths.sessions_dir().join(format!("{session}.jsonl")))
             .unwrap_or_default()
     }
