@@ -60,30 +60,9 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
     let outcome: Result<PromptDone, RpcError> = loop {
         tokio::select! {
             done = &mut prompt => break done.unwrap_or_else(|e| Err(RpcError::internal(e))),
-            Some(event) = events.recv() => match event {
-                NodeEvent::Update { session: s, update } if s == session => {
-                    let _ = out.write_all(printer.update(&update).as_bytes());
-                    let _ = out.flush();
-                }
-                NodeEvent::Permission { request, ask, .. } => {
-                    let title = ask.tool_call.fields.title.clone().unwrap_or_else(|| "a tool call".into());
-                    let reject = ask.options.iter().find(|o| matches!(o.kind, schema::PermissionOptionKind::RejectOnce | schema::PermissionOptionKind::RejectAlways));
-                    say(&format!("the agent asked permission for {title}; rejected (use --yolo to approve such requests)"));
-                    let answer = match reject {
-                        Some(o) => PermissionAnswer::Selected(o.option_id.0.to_string()),
-                        None => PermissionAnswer::Cancelled,
-                    };
-                    client.answer_permission(request, answer).await;
-                }
-                NodeEvent::Notice { session: s, message } if s == session => say(&message),
-                NodeEvent::AutoApproved { title, .. } => {
-                    let _ = out.write_all(printer.line(&format!("[yolo] approved: {title}")).as_bytes());
-                }
-                NodeEvent::Status { status: crate::node::SessionStatus::Failed, reason: Some(reason), .. } => {
-                    failure = Some(reason);
-                }
-                _ => {}
-            },
+            Some(event) = events.recv() => {
+                on_event(event, &session, &client, &mut out, &mut printer, &mut failure).await;
+            }
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
                     return 130;
@@ -103,18 +82,17 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
             }
         }
     };
-    // Updates that arrived with the answer.
+    // Events queued before the answer (the loop may have seen the answer first).
     while let Ok(event) = events.try_recv() {
-        match event {
-            NodeEvent::Update { session: s, update } if s == session => {
-                let _ = out.write_all(printer.update(&update).as_bytes());
-            }
-            NodeEvent::Notice {
-                session: s,
-                message,
-            } if s == session => say(&message),
-            _ => {}
-        }
+        on_event(
+            event,
+            &session,
+            &client,
+            &mut out,
+            &mut printer,
+            &mut failure,
+        )
+        .await;
     }
     let _ = out.write_all(printer.finish().as_bytes());
     let _ = out.flush();
@@ -140,6 +118,62 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
             say(&failure.unwrap_or(e.message));
             1
         }
+    }
+}
+
+/// Prints (or answers) one event of the prompt's session.
+async fn on_event(
+    event: NodeEvent,
+    session: &str,
+    client: &NodeClient,
+    out: &mut impl Write,
+    printer: &mut Printer,
+    failure: &mut Option<String>,
+) {
+    match event {
+        NodeEvent::Update { session: s, update } if s == session => {
+            let _ = out.write_all(printer.update(&update).as_bytes());
+            let _ = out.flush();
+        }
+        NodeEvent::Permission { request, ask, .. } => {
+            let title = ask
+                .tool_call
+                .fields
+                .title
+                .clone()
+                .unwrap_or_else(|| "a tool call".into());
+            let reject = ask.options.iter().find(|o| {
+                matches!(
+                    o.kind,
+                    schema::PermissionOptionKind::RejectOnce
+                        | schema::PermissionOptionKind::RejectAlways
+                )
+            });
+            say(&format!(
+                "the agent asked permission for {title}; rejected (use --yolo to approve such requests)"
+            ));
+            let answer = match reject {
+                Some(o) => PermissionAnswer::Selected(o.option_id.0.to_string()),
+                None => PermissionAnswer::Cancelled,
+            };
+            client.answer_permission(request, answer).await;
+        }
+        NodeEvent::Notice {
+            session: s,
+            message,
+        } if s == session => say(&message),
+        NodeEvent::AutoApproved {
+            session: s, title, ..
+        } if s == session => {
+            let line = printer.line(&format!("[yolo] approved: {}", sanitize(&title)));
+            let _ = out.write_all(line.as_bytes());
+        }
+        NodeEvent::Status {
+            session: s,
+            status: crate::node::SessionStatus::Failed,
+            reason: Some(reason),
+        } if s == session => *failure = Some(reason),
+        _ => {}
     }
 }
 
