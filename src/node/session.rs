@@ -236,7 +236,10 @@ impl NodeSession {
             method::SESSION_CANCEL,
             json!({ "sessionId": self.agent.session_id }),
         );
-        if tokio::time::timeout(CANCEL_SEND_LIMIT, notify).await.is_err() {
+        if tokio::time::timeout(CANCEL_SEND_LIMIT, notify)
+            .await
+            .is_err()
+        {
             tracing::warn!(session = %self.spec.id, "the agent is not reading its input; session/cancel not sent");
         }
     }
