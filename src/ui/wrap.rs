@@ -7,6 +7,7 @@
 use pulldown_cmark::Alignment;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use std::borrow::Cow;
 use unicode_width::UnicodeWidthStr;
 
 /// A run of text in one style.
@@ -38,6 +39,36 @@ fn clusters(s: &str) -> impl Iterator<Item = (&str, usize)> {
         rest = tail;
         Some((head, str_width(head)))
     })
+}
+
+/// The columns `text` adds to a span that ends with `before` (ratatui measures a span whole):
+/// its own width, or more when its first chars change how the last ones before it measure (a
+/// VS16 makes an emoji of the char before it: `*` is 1 column, `\u{fe0f}` 0, `*\u{fe0f}` 2).
+/// Never less than its own width: a sequence narrower than its parts is counted as before.
+fn width_after(before: &str, text: &str) -> usize {
+    let own = str_width(text);
+    // Nothing measures differently for an ASCII char after it.
+    if before.is_empty() || text.starts_with(|c: char| c.is_ascii()) {
+        return own;
+    }
+    // How chars measure depends on their neighbours only within a sequence (an emoji, a
+    // ligature): a few chars on each side decide it.
+    let tail = &before[before.char_indices().rev().nth(15).map_or(0, |(i, _)| i)..];
+    let head = &text[..text.char_indices().nth(16).map_or(text.len(), |(i, _)| i)];
+    let joined = str_width(&format!("{tail}{head}"));
+    own + joined.saturating_sub(str_width(tail) + str_width(head))
+}
+
+/// `pieces` with neighbours of one style merged, as they are drawn (one span, measured whole).
+fn coalesce(pieces: &[Piece]) -> Cow<'_, [Piece]> {
+    if !pieces.windows(2).any(|p| p[0].1 == p[1].1) {
+        return Cow::Borrowed(pieces);
+    }
+    let mut out = Vec::with_capacity(pieces.len());
+    for (s, st) in pieces {
+        push_piece(&mut out, s, *st);
+    }
+    Cow::Owned(out)
 }
 
 fn push_piece(line: &mut Vec<Piece>, text: &str, style: Style) {
@@ -97,7 +128,7 @@ pub fn truncate(pieces: &[Piece], width: usize) -> (Vec<Piece>, usize) {
     let mut used = 0;
     let keep = width.saturating_sub(1);
     let mut last_style = pieces.first().map(|p| p.1).unwrap_or_default();
-    'outer: for (s, st) in pieces {
+    'outer: for (s, st) in coalesce(pieces).iter() {
         last_style = *st;
         for (c, w) in clusters(s) {
             if used + w > keep {
@@ -180,8 +211,12 @@ impl Wrapper {
                 rest = &rest[spaces..];
             } else {
                 let n = rest.find(' ').unwrap_or(rest.len());
+                // Merged into the word's last piece, it may widen the char that ends it.
+                self.word_w += match self.word.last() {
+                    Some((s, st)) if *st == style => width_after(s, &rest[..n]),
+                    _ => str_width(&rest[..n]),
+                };
                 push_piece(&mut self.word, &rest[..n], style);
-                self.word_w += str_width(&rest[..n]);
                 rest = &rest[n..];
             }
         }
@@ -284,7 +319,7 @@ pub fn hard_wrap(
     let mut on_first = true;
     let mut cur: Vec<Piece> = Vec::new();
     let mut cur_w = 0;
-    for (s, st) in pieces {
+    for (s, st) in coalesce(pieces).iter() {
         let avail = width - if on_first { first_w } else { rest_w };
         let sw = str_width(s);
         if cur_w + sw <= avail {
@@ -473,6 +508,32 @@ mod tests {
                 text(&out)
             );
         }
+    }
+
+    #[test]
+    fn a_variation_selector_in_a_piece_of_its_own_widens_the_char_before_it() {
+        // Measured apart, `*` and `\u{fe0f}` are 1 and 0 columns; merged into one span they are
+        // an emoji of 2: the word, the code line and the cut cell were a column too wide.
+        let st = Style::default();
+        let piece = |s: &str| (s.to_string(), st);
+        for width in 1..5 {
+            let mut out = Vec::new();
+            let mut w = Wrapper::new(width, vec![], vec![]);
+            w.push("*", st, &mut out);
+            w.push("\u{fe0f}", st, &mut out);
+            w.finish(&mut out);
+            hard_wrap(&[piece("a*"), piece("\u{fe0f}")], width, &[], &[], &mut out);
+            let cell = [piece("a*"), piece("\u{fe0f}bcd")];
+            out.push(to_line(&[], truncate(&cell, width).0));
+            assert!(
+                out.iter().all(|l| l.width() <= width),
+                "{width}: {:?}",
+                text(&out)
+            );
+        }
+        let mut out = Vec::new();
+        hard_wrap(&[piece("a*"), piece("\u{fe0f}")], 2, &[], &[], &mut out);
+        assert_eq!(text(&out), ["a", "*\u{fe0f}"]);
     }
 
     #[test]

@@ -230,6 +230,17 @@ fn widths_add_up(s: &str, i: usize) -> bool {
     str_width(&s[from..i]) + str_width(&s[i..to]) == str_width(&s[from..to])
 }
 
+/// Whether a line's text before a cut (past its markers) reads the same whatever follows it on
+/// the line: not when it reads as a setext underline (alone, `=` or `--` make a heading of the
+/// paragraph above; `= b` is paragraph text), nor when it ends with what reads as the closing
+/// `#`s of an ATX heading (dropped in `# a #`, text in `# a # b`).
+fn settled(before: &str) -> bool {
+    let t = before.trim_end_matches([' ', '\t']);
+    let open = t.trim_end_matches('#');
+    let closing = open.len() < t.len() && (open.is_empty() || open.ends_with([' ', '\t']));
+    !closing && !t.bytes().all(|c| matches!(c, b'=' | b'-' | b' ' | b'\t'))
+}
+
 /// The last offset in `s` (past the line's markers) where a letter follows whitespace or another
 /// letter or digit and no inline markup (emphasis, code span, link, autolink) is open: inline
 /// parsing can stop there and resume with [`Partial::feed`]. Both sides of such a cut are plain
@@ -314,6 +325,7 @@ pub(crate) fn safe_cut(s: &str) -> Option<usize> {
                     && prev
                     && s[i..].chars().next().is_some_and(char::is_alphabetic)
                     && widths_add_up(s, i)
+                    && settled(&s[from..i])
                 {
                     best = Some(i);
                 }
@@ -399,6 +411,22 @@ mod tests {
         assert_eq!(safe_cut("日本語"), Some(6));
         let styles = styles();
         resumes_like_whole("xaaaaلا", &ctx(&styles, 6));
+    }
+
+    #[test]
+    fn no_cut_after_line_text_that_the_rest_of_the_line_may_change() {
+        // Streamed as `a\n= b` then ` c`, the cut before `b` walked `a\n= ` as a heading and `b c`
+        // was fed into it; whole, `= b c` is paragraph text. Same for `--`, and `# a # ` drops
+        // the `#` that `# a # b` keeps.
+        for line in ["= b", "-- b", "  == b", "# a # b", "# a ## b"] {
+            assert_eq!(safe_cut(line), None, "{line:?}");
+        }
+        assert_eq!(safe_cut("= b c"), Some(4));
+        assert_eq!(safe_cut("# a #b c"), Some(7));
+        let styles = styles();
+        for src in ["a\n= b c", "a\n-- b c", "- x\n  = b c", "# a # b c"] {
+            resumes_like_whole(src, &ctx(&styles, 40));
+        }
     }
 
     #[test]

@@ -236,7 +236,7 @@ impl<'c, 'o> Walker<'c, 'o> {
         let lines = if self.cx.open || lang.is_empty() {
             None
         } else {
-            self.cx.hl.highlight(&code, &lang, self.cx.theme)
+            self.cx.hl.request(&code, &lang, self.cx.theme)
         };
         let pieces: Vec<Vec<Piece>> = match lines {
             Some(lines) => lines

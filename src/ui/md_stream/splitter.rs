@@ -95,6 +95,15 @@ fn marker(l: &str) -> Option<(u8, Option<u64>)> {
     matches!(t.get(after), None | Some(b' ') | Some(b'\t')).then_some((kind, num))
 }
 
+/// A line as it is classified: sanitized when it has controls (tabs aside), as it is parsed.
+fn clean(raw: &str) -> Cow<'_, str> {
+    if raw.chars().any(|c| c.is_control() && c != '\t') {
+        sanitize(raw).into()
+    } else {
+        raw.into()
+    }
+}
+
 /// A finished block: a byte range of the source and how it joins the one before.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Block {
@@ -280,11 +289,7 @@ impl Splitter {
 
     /// Classifies one complete line `raw` (without its newline) spanning `a..b` of the source.
     fn line(&mut self, a: usize, b: usize, raw: &str) {
-        let l: Cow<str> = if raw.chars().any(|c| c.is_control() && c != '\t') {
-            sanitize(raw).into()
-        } else {
-            raw.into()
-        };
+        let l = clean(raw);
         let l = l.as_ref();
         if let Some(f) = self.fence {
             if fence_close(l, f) {
@@ -377,13 +382,18 @@ impl Splitter {
             return;
         }
         let Some(open) = self.open else { return };
+        // Classified sanitized, as `line` will classify it: skipping a partial line with a
+        // control char made the split depend on where the chunks ended (a stream that saw
+        // `- a\n- - -` split the item off, one given `- a\n- - -\x07` at once did not).
+        // Sanitizing only appends to what a prefix gives, so the decision holds as text comes.
+        let partial = clean(partial);
         let has_text = partial
             .trim_start()
             .split_once([' ', '\t'])
             .is_some_and(|(_, rest)| !rest.trim_start().is_empty());
-        if has_text && !partial.chars().any(char::is_control) {
+        if has_text {
             let after_blank = self.blank;
-            if self.top_item(open.start, a, src.len(), partial, after_blank) {
+            if self.top_item(open.start, a, src.len(), &partial, after_blank) {
                 self.early = Some(a);
             }
         }
@@ -393,6 +403,24 @@ impl Splitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_item_splits_off_as_it_would_with_the_rest_of_its_line() {
+        // Fed `- a\n\u{2028}1. b` then `\r`, the partial line was split off as an item; fed at
+        // once it was not (it had a control char), and the stream drew a blank line before it
+        // that a fresh one did not.
+        for chunks in [["- a\n\u{2028}1. b", "\r"], ["- a\n- - -", "\x07"]] {
+            let (mut fed, mut src) = (Splitter::default(), String::new());
+            for chunk in chunks {
+                src.push_str(chunk);
+                fed.feed(&src);
+            }
+            let mut once = Splitter::default();
+            once.feed(&src);
+            assert_eq!(fed.done(), once.done(), "{src:?}");
+            assert_eq!(fed.tail(&src), once.tail(&src), "{src:?}");
+        }
+    }
 
     #[test]
     fn splitter_keeps_items_and_fences_whole() {
