@@ -31,6 +31,27 @@ pub const FRAME: Duration = Duration::from_millis(8);
 /// The most node events applied in one turn of the loop before keys and drawing get a turn.
 pub const DRAIN_BUDGET: usize = 256;
 
+/// The most streamed text (bytes) applied in one turn: what a frame has to lay out stays
+/// small, so a key waits at most one short frame even while an agent floods.
+pub const DRAIN_BYTES: usize = 32 * 1024;
+
+/// How much streamed text an event carries (what the next frame will have to lay out).
+fn text_len(event: &crate::node::NodeEvent) -> usize {
+    use crate::protocol::acp::{content_text, schema::SessionUpdate as U, Update};
+    match event {
+        crate::node::NodeEvent::Update {
+            update: Update::Known(u),
+            ..
+        } => match u.as_ref() {
+            U::AgentMessageChunk(c) | U::AgentThoughtChunk(c) | U::UserMessageChunk(c) => {
+                content_text(&c.content).map_or(0, str::len)
+            }
+            _ => 64,
+        },
+        _ => 64,
+    }
+}
+
 /// Whether the terminal is in full-screen mode (read by the panic hook).
 static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -117,7 +138,13 @@ pub async fn run(
     for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
         app.say(state::transcript::Level::Error, w);
     }
-    let mut cache = UiCache::new(theme, crate::ui::highlight::Highlighter::new_background());
+    let highlighter = crate::ui::highlight::Highlighter::new_background();
+    // Code highlighted in the background shows at the next frame.
+    let (highlighted_tx, mut highlighted) = mpsc::unbounded_channel::<()>();
+    highlighter.set_waker(move || {
+        let _ = highlighted_tx.send(());
+    });
+    let mut cache = UiCache::new(theme, highlighter);
 
     let _guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -181,13 +208,22 @@ pub async fn run(
                 app.quit = true;
             }
             Some(event) = recv_node(&mut node_events) => {
+                let mut bytes = text_len(&event);
                 apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
-                // Drain the burst (many chunks, one frame), within the budget so keys and
+                // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
+                    if bytes >= DRAIN_BYTES {
+                        break;
+                    }
                     let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
+                    bytes += text_len(&event);
                     apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
+                dirty = true;
+            }
+            Some(()) = highlighted.recv() => {
+                while highlighted.try_recv().is_ok() {}
                 dirty = true;
             }
             Some(action) = rx.recv() => {
@@ -216,9 +252,15 @@ pub async fn run(
         if app.quit {
             break;
         }
-        if dirty && Instant::now() >= last_frame + FRAME {
+        // A key is drawn at once (the frame cap is for streamed output), so typing never
+        // waits for the next frame slot.
+        if dirty && (key_waiting.is_some() || Instant::now() >= last_frame + FRAME) {
             let mut layout = (0, 0);
+            let drawing = Instant::now();
             terminal.draw(|f| layout = ui::draw(f, &app, &mut cache))?;
+            if drawing.elapsed() > FRAME * 2 {
+                tracing::debug!(ms = drawing.elapsed().as_secs_f64() * 1e3, "slow frame");
+            }
             if frames == 0 {
                 tracing::info!(
                     ms = started.elapsed().as_secs_f64() * 1e3,

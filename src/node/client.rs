@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 pub const EVENT_CAPACITY: usize = 256;
 
 /// The most text one merged chunk event carries.
-pub const COALESCE_LIMIT: usize = 64 * 1024;
+pub const COALESCE_LIMIT: usize = 16 * 1024;
 
 /// Something a node told the client.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,9 @@
 //! (see [`Partial`]). Nothing rescans the source: each push looks only at the new bytes.
 //!
 //! A fenced code block or a table is not finished until closed: while open, code is drawn
-//! plain (highlighted once finished) and a table is held back entirely. Whatever was drawn
+//! plain (highlighted once finished) and a table is held back entirely. A finished block whose
+//! highlighting was queued to the background highlighter is drawn plain and drawn again, in
+//! place, once the highlighter's generation moves (only those blocks are redrawn). Whatever was drawn
 //! while open, a finished block is rendered whole, so the final lines always equal
 //! [`render`](super::markdown::render) of the whole source.
 
@@ -68,6 +70,11 @@ struct Cache {
     scratch: Vec<Line<'static>>,
     /// How many finished blocks were rendered (tests check each is rendered once).
     finished_renders: u64,
+    /// Finished blocks drawn plain while their highlighting is queued: (block index, first
+    /// line, line count).
+    pending: Vec<(usize, usize, usize)>,
+    /// The highlighter generation the pending blocks were last drawn at.
+    hl_seen: u64,
 }
 
 impl Cache {
@@ -95,6 +102,50 @@ impl Cache {
         self.stable = self.committed;
         self.tail = Tail::None;
     }
+}
+
+/// Draws again, in place, the finished blocks that were drawn plain while their highlighting
+/// was queued. False when a block's line count changed (the caller then redraws everything).
+fn redraw_pending(
+    src: &str,
+    done: &[Block],
+    c: &mut Cache,
+    width: u16,
+    styles: &MdStyles,
+    hl: &Highlighter,
+    syntax_theme: &str,
+) -> bool {
+    let mut cx = BlockCtx {
+        width: width.max(1) as usize,
+        styles,
+        hl,
+        theme: syntax_theme,
+        open: false,
+        list_start: None,
+    };
+    c.hl_seen = hl.generation();
+    // The worker takes the newest block first: walk back from the newest and stop at the
+    // first one still waiting, so a frame redraws only what finished since the last one.
+    while let Some(&(i, start, n)) = c.pending.last() {
+        let Some(block) = done.get(i) else {
+            return false;
+        };
+        cx.list_start = block.list_start;
+        let mut lines = Vec::with_capacity(n);
+        let misses = hl.misses();
+        render_block(&src[block.start..block.end], &cx, &mut lines);
+        if lines.len() != n || start + n > c.lines.len() {
+            return false;
+        }
+        if hl.misses() != misses {
+            break;
+        }
+        for (slot, line) in c.lines[start..start + n].iter_mut().zip(lines) {
+            *slot = line;
+        }
+        c.pending.pop();
+    }
+    true
 }
 
 /// Where the whitespace before `p` starts.
@@ -335,12 +386,23 @@ impl MdStream {
     ) -> &[Line<'static>] {
         let ready = hl.is_ready();
         let c = &mut self.cache;
-        let same = c.key.as_ref().is_some_and(|k| {
+        let mut same = c.key.as_ref().is_some_and(|k| {
             k.width == width
                 && k.style_gen == style_gen
                 && k.ready == ready
                 && k.theme == syntax_theme
         });
+        if same && !c.pending.is_empty() && hl.generation() != c.hl_seen {
+            same = redraw_pending(
+                &self.src,
+                self.split.done(),
+                c,
+                width,
+                styles,
+                hl,
+                syntax_theme,
+            );
+        }
         if !same {
             let key = Key {
                 width,
@@ -366,12 +428,20 @@ impl MdStream {
         if c.blocks < done.len() {
             c.reset_tail();
             c.tail_rev = None;
-            for block in &done[c.blocks..] {
+            for (i, block) in done.iter().enumerate().skip(c.blocks) {
                 cx.list_start = block.list_start;
                 c.scratch.clear();
+                let (misses, generation) = (hl.misses(), hl.generation());
                 render_block(&self.src[block.start..block.end], &cx, &mut c.scratch);
                 c.committed = c.lines.len();
+                let n = c.scratch.len();
                 c.push_tail(block.glue);
+                if hl.misses() != misses {
+                    if c.pending.is_empty() {
+                        c.hl_seen = generation;
+                    }
+                    c.pending.push((i, c.lines.len() - n, n));
+                }
                 c.finished_renders += 1;
             }
             c.blocks = done.len();
@@ -538,6 +608,37 @@ mod tests {
             .iter()
             .any(|sp| matches!(sp.style.fg, Some(Color::Rgb(..)))));
         assert_eq!(plain(&ready), plain(&plain_lines));
+    }
+
+    #[test]
+    fn blocks_queued_to_a_background_highlighter_are_redrawn_in_place_when_done() {
+        let bg = Highlighter::new_background();
+        let start = std::time::Instant::now();
+        while !bg.is_ready() && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let doc: String = (0..20)
+            .map(|i| format!("Step {i}:\n\n```rust\nfn f{i}() -> u32 {{ {i} }}\n```\n\n"))
+            .collect();
+        let mut s = MdStream::new();
+        for piece in doc.as_bytes().chunks(7) {
+            s.push(std::str::from_utf8(piece).unwrap());
+            s.lines(50, &styles(), 1, &bg, THEME);
+        }
+        s.finish();
+        let first = s.lines(50, &styles(), 1, &bg, THEME).to_vec();
+        assert!(bg.misses() > 0, "the frames did not wait for syntect");
+        let renders = s.cache.finished_renders;
+        let want = render(&doc, 50, &styles(), hl(), THEME);
+        assert_eq!(plain(&first), plain(&want));
+        let mut now = first;
+        while now != want && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            now = s.lines(50, &styles(), 1, &bg, THEME).to_vec();
+        }
+        assert_eq!(now, want, "highlighted in place once the worker is done");
+        assert_eq!(s.cache.finished_renders, renders, "no block laid out again");
+        assert!(s.cache.pending.is_empty());
     }
 
     #[test]
