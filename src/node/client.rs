@@ -387,14 +387,8 @@ async fn translate(
         };
         let Some(item) = item else {
             // Nothing more queued: the merged chunk goes out now.
-            if let Some(p) = pending.take() {
-                let items = p.items;
-                if tx.send(p.into_event()).await.is_err() {
-                    return;
-                }
-                for _ in 0..items {
-                    handled.bump();
-                }
+            if !flush(&mut pending, &tx, &handled).await {
+                return;
             }
             continue;
         };
@@ -422,14 +416,8 @@ async fn translate(
                                 p.items += 1;
                             }
                             _ => {
-                                if let Some(p) = pending.take() {
-                                    let items = p.items;
-                                    if tx.send(p.into_event()).await.is_err() {
-                                        return;
-                                    }
-                                    for _ in 0..items {
-                                        handled.bump();
-                                    }
+                                if !flush(&mut pending, &tx, &handled).await {
+                                    return;
                                 }
                                 pending = Some(PendingChunk {
                                     session,
@@ -445,14 +433,8 @@ async fn translate(
                 }
             }
         }
-        if let Some(p) = pending.take() {
-            let items = p.items;
-            if tx.send(p.into_event()).await.is_err() {
-                return;
-            }
-            for _ in 0..items {
-                handled.bump();
-            }
+        if !flush(&mut pending, &tx, &handled).await {
+            return;
         }
         if let Incoming::Notification { method: m, params } = &item {
             if m == method::PRAXIS_STATUS
@@ -472,6 +454,26 @@ async fn translate(
         }
         handled.bump();
     }
+}
+
+/// Sends the merged chunk, if any, and counts the items it stands for as handled. False when
+/// nobody reads events any more.
+async fn flush(
+    pending: &mut Option<PendingChunk>,
+    tx: &mpsc::Sender<NodeEvent>,
+    handled: &Handled,
+) -> bool {
+    let Some(p) = pending.take() else {
+        return true;
+    };
+    let items = p.items;
+    if tx.send(p.into_event()).await.is_err() {
+        return false;
+    }
+    for _ in 0..items {
+        handled.bump();
+    }
+    true
 }
 
 /// The event for one (non-chunk) item, its strings sanitized; requests the client cannot
