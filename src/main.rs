@@ -174,7 +174,8 @@ fn main() -> ExitCode {
             match runtime.block_on(praxis::runtime::run(
                 config, paths, settings, warnings, started,
             )) {
-                Ok(()) => 0,
+                Ok(None) => 0,
+                Ok(Some(signal)) => 128 + signal.number(),
                 Err(e) => {
                     say(&format!("{e:#}"));
                     1

@@ -106,14 +106,15 @@ pub fn restore() {
     let _ = terminal::disable_raw_mode();
 }
 
-/// Runs the full-screen client until the user quits.
+/// Runs the full-screen client until the user quits; returns the signal that ended it, if
+/// one did (the caller exits 128+N).
 pub async fn run(
     config: Config,
     paths: Paths,
     settings: NodeSettings,
     warnings: Vec<String>,
     started: Instant,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<crate::signals::Signal>> {
     let names = state::commands::names();
     let (keymap, keymap_err) =
         crate::config::keymap::Keymap::load(&config.keymap, &paths.config_dir, &names);
@@ -175,6 +176,7 @@ pub async fn run(
 
     let mut input = EventStream::new();
     let mut signals = crate::signals::Signals::new();
+    let mut ended_by: Option<crate::signals::Signal> = None;
     // When the oldest key not yet shown on screen arrived (for the "key answered" log line).
     let mut key_waiting: Option<Instant> = None;
     let mut frames = 0u64;
@@ -205,6 +207,7 @@ pub async fn run(
             }
             signal = signals.next() => {
                 tracing::info!(%signal, "quitting on a signal");
+                ended_by = Some(signal);
                 app.quit = true;
             }
             Some(event) = recv_node(&mut node_events) => {
@@ -298,7 +301,7 @@ pub async fn run(
         Some(async move { client.close(&id).await })
     });
     let _ = tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(closing)).await;
-    Ok(())
+    Ok(ended_by)
 }
 
 async fn recv_node(

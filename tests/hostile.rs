@@ -599,6 +599,11 @@ fn signal_restores_terminal_and_ends_agent(signal: &str) {
         .success();
     assert!(ok, "kill -{signal} {praxis} failed");
     let screen = t.wait_for("PRAXIS-EXITED");
+    let code = if signal == "TERM" { 143 } else { 129 };
+    assert!(
+        screen.contains(&format!("PRAXIS-EXITED {code}")),
+        "praxis exits 128+N after SIG{signal}:\n{screen}"
+    );
     let flags = t.display("#{alternate_on} #{cursor_flag} #{mouse_any_flag}");
     assert_eq!(
         flags, "0 1 0",
