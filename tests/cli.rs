@@ -147,3 +147,25 @@ fn transcript_is_exported_from_the_journal() {
     assert!(md.contains("## ▸ you\n\n/echo transcript me"), "{md}");
     assert!(md.contains("## ● demo\n\ntranscript me"), "{md}");
 }
+
+#[test]
+fn an_unwritable_data_dir_does_not_stop_the_agent_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // `logs` and `sessions` cannot be created (files stand where the directories go): the
+    // same failure a read-only data dir gives, without needing privileges to make one.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/logs"), "").unwrap();
+    std::fs::write(dir.path().join("data/sessions"), "").unwrap();
+    let out = praxis(dir.path(), &["prompt", "/echo still here"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("still here"), "{stdout}");
+    assert!(
+        stderr.contains("the agent's stderr is not logged: cannot create"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the session journal is not kept: cannot create"),
+        "{stderr}"
+    );
+}

@@ -75,6 +75,8 @@ impl Target {
 
 pub struct Journal {
     target: Arc<Target>,
+    /// Why the journal is not kept, when it is not.
+    problem: Option<String>,
 }
 
 impl Journal {
@@ -91,11 +93,11 @@ impl Journal {
                     .open(&path)
                     .map_err(|e| format!("cannot open {}: {e}", path.display()))
             });
-        let file = match file {
-            Ok(f) => Some(f),
+        let (file, problem) = match file {
+            Ok(f) => (Some(f), None),
             Err(e) => {
                 tracing::error!(error = %e, "the session journal is not kept");
-                None
+                (None, Some(format!("the session journal is not kept: {e}")))
             }
         };
         Journal {
@@ -103,7 +105,13 @@ impl Journal {
                 path,
                 file: Mutex::new(file),
             }),
+            problem,
         }
+    }
+
+    /// Why records are not written, when the journal could not be opened.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
     }
 
     pub fn path(&self) -> &Path {

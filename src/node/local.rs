@@ -253,6 +253,17 @@ impl Node {
             }}),
         );
         self.client.respond(id, Ok(answer)).await;
+        // A data dir that cannot be written does not stop the session; the user is told.
+        let problems: Vec<String> = [
+            session.journal.problem().map(str::to_owned),
+            session.agent.process.stderr_log_problem.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for p in problems {
+            session.notice("warning", p).await;
+        }
         tokio::spawn(relay::run(session, agent_events));
     }
 

@@ -57,6 +57,9 @@ pub struct AgentProcess {
     exit: watch::Receiver<Option<ExitStatus>>,
     stderr_tail: Arc<Mutex<VecDeque<u8>>>,
     pub stderr_log: PathBuf,
+    /// Why the stderr log is not kept, when it is not (the agent runs anyway; its last
+    /// stderr bytes are still kept for error messages).
+    pub stderr_log_problem: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,11 +67,6 @@ pub enum SpawnError {
     #[error("cannot start `{program}`: {source}")]
     Spawn {
         program: String,
-        source: std::io::Error,
-    },
-    #[error("cannot create the agent's stderr log at {path}: {source}")]
-    Log {
-        path: PathBuf,
         source: std::io::Error,
     },
 }
@@ -79,19 +77,26 @@ pub fn spawn(
     cwd: &Path,
     stderr_log: &Path,
 ) -> Result<(AgentProcess, Transport), SpawnError> {
-    let log_error = |path: &Path, source| SpawnError::Log {
-        path: path.to_owned(),
-        source,
+    let opened = stderr_log
+        .parent()
+        .map_or(Ok(()), |dir| {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        })
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(stderr_log)
+                .map_err(|e| format!("cannot open {}: {e}", stderr_log.display()))
+        });
+    let (log, log_problem) = match opened {
+        Ok(f) => (Some(f), None),
+        Err(e) => {
+            tracing::warn!(error = %e, "the agent's stderr is not logged");
+            (None, Some(format!("the agent's stderr is not logged: {e}")))
+        }
     };
-    if let Some(dir) = stderr_log.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| log_error(dir, e))?;
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(stderr_log)
-        .map_err(|e| log_error(stderr_log, e))?;
-    let log_len = log.metadata().map(|m| m.len()).unwrap_or(0);
     let mut command = Command::new(&cmd.program);
     command
         .args(&cmd.args)
@@ -129,11 +134,11 @@ pub fn spawn(
     });
 
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
-    let log = StderrLog {
+    let log = log.map(|file| StderrLog {
         path: stderr_log.to_owned(),
-        file: tokio::fs::File::from_std(log),
-        len: log_len,
-    };
+        len: file.metadata().map(|m| m.len()).unwrap_or(0),
+        file: tokio::fs::File::from_std(file),
+    });
     tokio::spawn(capture_stderr(stderr, log, tail.clone()));
 
     let (out_tx, out_rx) = mpsc::channel(CAPACITY);
@@ -153,6 +158,7 @@ pub fn spawn(
             exit: exit_rx,
             stderr_tail: tail,
             stderr_log: stderr_log.to_owned(),
+            stderr_log_problem: log_problem,
         },
         Transport {
             outgoing: out_tx,
@@ -323,7 +329,7 @@ impl StderrLog {
 
 async fn capture_stderr<R: AsyncRead + Unpin>(
     mut r: R,
-    mut log: StderrLog,
+    mut log: Option<StderrLog>,
     tail: Arc<Mutex<VecDeque<u8>>>,
 ) {
     let mut buf = vec![0u8; 8192];
@@ -337,7 +343,9 @@ async fn capture_stderr<R: AsyncRead + Unpin>(
                     let excess = t.len().saturating_sub(STDERR_TAIL);
                     t.drain(..excess);
                 }
-                log.write(&buf[..n]).await;
+                if let Some(log) = log.as_mut() {
+                    log.write(&buf[..n]).await;
+                }
             }
         }
     }
