@@ -620,6 +620,39 @@ fn signal_restores_terminal_and_ends_agent(signal: &str) {
 }
 
 #[test]
+fn an_agent_that_closes_its_output_but_keeps_running_is_ended() {
+    let fx = Fixture::new(&[("HOSTILE_STUBBORN", "1")]);
+    let t = Tmux::start(&fx, 120, 30);
+    t.wait_idle();
+    let mut agent_pid = None;
+    wait_until(
+        || {
+            agent_pid = std::fs::read_to_string(fx.pid_path())
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            agent_pid.is_some()
+        },
+        || "the agent never wrote its pid".into(),
+    );
+    let agent_pid = agent_pid.unwrap();
+    let _reaper = AgentReaper(Some(agent_pid));
+    t.text("close-stdout");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("agent closed its output");
+    assert!(screen.contains("closing my output now"), "{screen}");
+    let praxis = t.praxis_pid();
+    // It ignores SIGTERM: the node kills its group after the grace period, while praxis runs.
+    wait_until(
+        || process_gone(agent_pid),
+        || format!("the agent (pid {agent_pid}) that closed its output is still running"),
+    );
+    assert!(!process_gone(praxis), "praxis itself is still running");
+    t.keys(&["C-q"]);
+    let screen = t.wait_for("PRAXIS-EXITED");
+    assert!(screen.contains("PRAXIS-EXITED 0"), "{screen}");
+}
+
+#[test]
 fn sigterm_restores_the_terminal_and_leaves_no_agent() {
     signal_restores_terminal_and_ends_agent("TERM");
 }

@@ -299,6 +299,15 @@ def b_escapes_stderr(sid, rid):
     os._exit(3)
 
 
+def b_close_stdout(sid, rid):
+    """Closes its output mid-turn but keeps running (the prompt is never answered)."""
+    text(sid, "closing my output now\n")
+    sys.stdout.flush()
+    os.close(1)
+    while True:
+        time.sleep(1)
+
+
 def b_permission(sid, rid):
     answer = call(
         "session/request_permission",
@@ -436,6 +445,7 @@ BEHAVIOURS = {
     "escapes": b_escapes,
     "escapes-error": b_escapes_error,
     "escapes-stderr": b_escapes_stderr,
+    "close-stdout": b_close_stdout,
     "permission": b_permission,
     "odd-ids": b_odd_ids,
     "oversized": b_oversized,
