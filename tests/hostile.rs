@@ -653,6 +653,16 @@ fn an_agent_that_closes_its_output_but_keeps_running_is_ended() {
 }
 
 #[test]
+fn a_flood_before_the_handshake_answer_does_not_hold_it_up() {
+    // Far more frames than the channels hold, all sent before `session/new` is answered: the
+    // answer must still be read at once (not after the 60 s handshake timeout).
+    let fx = Fixture::new(&[("HOSTILE_EARLY_FLOOD", "2000")]);
+    let out = fx.praxis(&["prompt", "-T", "20", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Hello from the hostile agent.\n");
+}
+
+#[test]
 fn sigterm_restores_the_terminal_and_leaves_no_agent() {
     signal_restores_terminal_and_ends_agent("TERM");
 }

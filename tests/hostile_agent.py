@@ -30,6 +30,7 @@ Environment:
   HOSTILE_PID       this process's pid is written here at start
   HOSTILE_ESCAPES   "1": escapes in agentInfo, session/new modes and the advertised commands
   HOSTILE_STUBBORN  "1": ignore SIGTERM and SIGHUP, and keep running after stdin closes
+  HOSTILE_EARLY_FLOOD  N: send N session/update notifications before answering session/new
 """
 
 import base64
@@ -44,6 +45,7 @@ import time
 LOG = os.environ.get("HOSTILE_LOG")
 ESCAPES = os.environ.get("HOSTILE_ESCAPES") == "1"
 STUBBORN = os.environ.get("HOSTILE_STUBBORN") == "1"
+EARLY_FLOOD = int(os.environ.get("HOSTILE_EARLY_FLOOD", "0"))
 
 CLIP = base64.b64encode(b"PWNCLIP").decode()  # what an OSC 52 write would put on the clipboard
 # Every kind of escape, each followed by a marker the test looks for right after an ESC.
@@ -483,6 +485,8 @@ def handle(msg):
     elif method == "session/new":
         sid = "hostile-session-%d" % (len(CWD) + 1)
         CWD[sid] = (params or {}).get("cwd", os.getcwd())
+        for i in range(EARLY_FLOOD):
+            update(sid, {"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": "early %d\n" % i}})
         respond(rid, {"sessionId": sid, "modes": modes()})
         advertise(sid)
     elif method == "session/prompt":

@@ -15,6 +15,26 @@ use tokio::sync::mpsc;
 /// How long an agent gets to answer the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many frames an agent may send before its handshake is answered that are kept for the
+/// session (past that, reading waits, and the handshake's timeout decides).
+const EARLY_LIMIT: usize = 4096;
+
+/// An agent's frames for the session's relay: those it sent during the handshake (kept so
+/// the handshake's answers could still be read), then the rest as they come.
+pub struct AgentEvents {
+    early: std::collections::VecDeque<Incoming>,
+    rest: mpsc::Receiver<Incoming>,
+}
+
+impl AgentEvents {
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        match self.early.pop_front() {
+            Some(item) => Some(item),
+            None => self.rest.recv().await,
+        }
+    }
+}
+
 /// A started agent with a live session.
 pub struct AgentConn {
     pub peer: Peer,
@@ -70,52 +90,69 @@ impl AgentConn {
         cwd: &Path,
         mcp_servers: Value,
         stderr_log: &Path,
-    ) -> Result<(AgentConn, mpsc::Receiver<Incoming>), StartError> {
+    ) -> Result<(AgentConn, AgentEvents), StartError> {
         let (process, transport) = stdio::spawn(&connector.command, cwd, stderr_log)?;
-        let (peer, incoming) = Peer::spawn(transport);
+        let (peer, mut incoming) = Peer::spawn(transport);
         let agent = connector.name.clone();
         let fail = |step: &'static str| {
             let agent = agent.clone();
             move |error: RpcError| StartError::Handshake { agent, step, error }
         };
-        let result = async {
-            let init = timed(peer.request(
-                method::INITIALIZE,
-                json!({
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "clientCapabilities": client_capabilities(),
-                    "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
-                }),
-            ))
-            .await
-            .map_err(fail("initialize"))?;
-            let params = json!({ "cwd": cwd, "mcpServers": mcp_servers });
-            let new_session = match timed(peer.request(method::SESSION_NEW, params.clone())).await {
-                Err(e) if e.code == codes::AUTH_REQUIRED => {
-                    authenticate(&peer, &init, connector, &e).await?;
-                    match timed(peer.request(method::SESSION_NEW, params)).await {
-                        Err(e) if e.code == codes::AUTH_REQUIRED => {
-                            return Err(auth_required(
-                                &init,
-                                connector,
-                                format!("it still refuses after authenticating: {}", e.message),
-                            ))
+        let mut early = std::collections::VecDeque::new();
+        let result = {
+            let handshake = async {
+                let init = timed(peer.request(
+                    method::INITIALIZE,
+                    json!({
+                        "protocolVersion": PROTOCOL_VERSION,
+                        "clientCapabilities": client_capabilities(),
+                        "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
+                    }),
+                ))
+                .await
+                .map_err(fail("initialize"))?;
+                let params = json!({ "cwd": cwd, "mcpServers": mcp_servers });
+                let new_session = match timed(peer.request(method::SESSION_NEW, params.clone()))
+                    .await
+                {
+                    Err(e) if e.code == codes::AUTH_REQUIRED => {
+                        authenticate(&peer, &init, connector, &e).await?;
+                        match timed(peer.request(method::SESSION_NEW, params)).await {
+                            Err(e) if e.code == codes::AUTH_REQUIRED => {
+                                return Err(auth_required(
+                                    &init,
+                                    connector,
+                                    format!("it still refuses after authenticating: {}", e.message),
+                                ))
+                            }
+                            other => other.map_err(fail("session/new"))?,
                         }
-                        other => other.map_err(fail("session/new"))?,
                     }
-                }
-                other => other.map_err(fail("session/new"))?,
+                    other => other.map_err(fail("session/new"))?,
+                };
+                let session_id = new_session
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        fail("session/new")(RpcError::internal("the answer has no sessionId"))
+                    })?
+                    .to_string();
+                Ok((init, session_id, new_session))
             };
-            let session_id = new_session
-                .get("sessionId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    fail("session/new")(RpcError::internal("the answer has no sessionId"))
-                })?
-                .to_string();
-            Ok((init, session_id, new_session))
-        }
-        .await;
+            tokio::pin!(handshake);
+            // Frames sent before the answers are taken in meanwhile, so they cannot hold the
+            // answers up behind them.
+            loop {
+                tokio::select! {
+                    r = &mut handshake => break r,
+                    Some(item) = incoming.recv(), if early.len() < EARLY_LIMIT => early.push_back(item),
+                }
+            }
+        };
+        let incoming = AgentEvents {
+            early,
+            rest: incoming,
+        };
         match result {
             Ok((init, session_id, new_session)) => Ok((
                 AgentConn {

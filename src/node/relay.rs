@@ -7,6 +7,7 @@
 //! The agent is untrusted: a frame of the wrong shape is refused (requests, with -32602) or
 //! skipped with a log line (notifications), never indexed blindly.
 
+use super::agent::AgentEvents;
 use super::fs;
 use super::session::{kind_of, NodeSession};
 use super::status::SessionStatus;
@@ -15,10 +16,10 @@ use crate::protocol::{Id, Incoming, RpcError};
 use crate::sanitize::escape_for_log;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Relays the agent's frames until its connection closes.
-pub(super) async fn run(session: Arc<NodeSession>, mut incoming: mpsc::Receiver<Incoming>) {
+pub(super) async fn run(session: Arc<NodeSession>, mut incoming: AgentEvents) {
     // Waiters on `handled` are released however this ends.
     let _finish = session.handled.finish_on_drop();
     while let Some(item) = incoming.recv().await {
