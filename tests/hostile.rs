@@ -570,21 +570,26 @@ impl Drop for AgentReaper {
     }
 }
 
+/// The pid the agent wrote at start (waits for it).
+fn agent_pid(fx: &Fixture) -> i32 {
+    let mut pid = None;
+    wait_until(
+        || {
+            pid = std::fs::read_to_string(fx.pid_path())
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            pid.is_some()
+        },
+        || "the agent never wrote its pid".into(),
+    );
+    pid.unwrap()
+}
+
 fn signal_restores_terminal_and_ends_agent(signal: &str) {
     let fx = Fixture::new(&[("HOSTILE_STUBBORN", "1")]);
     let t = Tmux::start(&fx, 120, 30);
     t.wait_idle();
-    let mut agent_pid = None;
-    wait_until(
-        || {
-            agent_pid = std::fs::read_to_string(fx.pid_path())
-                .ok()
-                .and_then(|s| s.trim().parse::<i32>().ok());
-            agent_pid.is_some()
-        },
-        || "the agent never wrote its pid".into(),
-    );
-    let agent_pid = agent_pid.unwrap();
+    let agent_pid = agent_pid(&fx);
     let _reaper = AgentReaper(Some(agent_pid));
     assert!(!process_gone(agent_pid), "the agent is running");
     // Mid-turn: the agent never answers this prompt.
@@ -624,17 +629,7 @@ fn an_agent_that_closes_its_output_but_keeps_running_is_ended() {
     let fx = Fixture::new(&[("HOSTILE_STUBBORN", "1")]);
     let t = Tmux::start(&fx, 120, 30);
     t.wait_idle();
-    let mut agent_pid = None;
-    wait_until(
-        || {
-            agent_pid = std::fs::read_to_string(fx.pid_path())
-                .ok()
-                .and_then(|s| s.trim().parse::<i32>().ok());
-            agent_pid.is_some()
-        },
-        || "the agent never wrote its pid".into(),
-    );
-    let agent_pid = agent_pid.unwrap();
+    let agent_pid = agent_pid(&fx);
     let _reaper = AgentReaper(Some(agent_pid));
     t.text("close-stdout");
     t.keys(&["Enter"]);
