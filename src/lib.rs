@@ -1,8 +1,8 @@
 //! praxis: a full-screen terminal chat client for agents that speak the Agent Client Protocol.
 //!
-//! Layers, each knowing nothing of those above it:
-//! [`protocol`] (JSON-RPC + ACP) → [`transport`] (frames over stdio, in memory) → [`node`]
-//! (agents, sessions, routing) → [`state`] (pure app state and `update`) → [`ui`] (drawing),
+//! Layers, each knowing nothing of those above it: [`wire`] (the frame-carrying abstraction
+//! and NDJSON codec) → [`transport`] (frames over stdio, in memory) and [`protocol`] (JSON-RPC
+//! and ACP, over any transport) → [`node`] (agents, sessions, routing) → [`state`] (pure app state and `update`) → [`ui`] (drawing),
 //! driven by [`runtime`]; [`headless`] is the one-shot front end.
 //! [`demo_agent`] is a real ACP agent built into the binary.
 
@@ -19,3 +19,4 @@ pub mod state;
 pub mod transcript;
 pub mod transport;
 pub mod ui;
+pub mod wire;

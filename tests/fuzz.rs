@@ -22,8 +22,8 @@
 //! are not persisted to disk: a failure prints its minimal input, to be pinned by a unit test
 //! beside the fix.
 
-use praxis::protocol::codec::{Frame, FrameReader};
 use praxis::protocol::jsonrpc::{Id, Message, RpcError};
+use praxis::wire::codec::{Frame, FrameReader};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -141,7 +141,7 @@ proptest! {
         input in vec(any::<u8>(), 0..300),
         capacity in 1usize..=64,
     ) {
-        let max = praxis::protocol::codec::DEFAULT_MAX_FRAME;
+        let max = praxis::wire::codec::DEFAULT_MAX_FRAME;
         let got = read_all(&input, capacity, max).map_err(TestCaseError::fail)?;
         prop_assert_eq!(got, reference_frames(&input, max));
     }

@@ -15,7 +15,7 @@ use super::status::SessionStatus;
 use crate::protocol::acp::{method, praxis_meta, schema, text_prompt, Update, PROTOCOL_VERSION};
 use crate::protocol::{Handled, Id, Incoming, Peer, RpcError};
 use crate::sanitize::{sanitize, sanitize_json, Sanitizer};
-use crate::transport::Transport;
+use crate::wire::Transport;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -559,7 +559,7 @@ fn str_field(v: &Value, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::memory;
+    use crate::wire::memory;
 
     /// A client connected to a bare peer playing the node.
     async fn connected() -> (NodeClient, mpsc::Receiver<NodeEvent>, Peer) {

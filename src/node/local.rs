@@ -10,7 +10,7 @@ use super::session::{NodeSession, SessionSpec};
 use crate::config::{Config, Paths};
 use crate::protocol::acp::{method, praxis_meta, set_field, PROTOCOL_VERSION};
 use crate::protocol::{Id, Incoming, Peer, RpcError};
-use crate::transport::{memory, Transport};
+use crate::wire::{memory, Transport};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;

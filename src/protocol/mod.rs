@@ -1,12 +1,11 @@
-//! The protocol layer: JSON-RPC 2.0 messages, NDJSON framing, a bidirectional peer with a
-//! pending-request map, and the ACP vocabulary (method names, update parsing) on top of the
+//! The protocol layer: JSON-RPC 2.0 messages, a bidirectional peer with a pending-request map,
+//! and the ACP vocabulary (method names, update parsing) on top of the
 //! `agent-client-protocol-schema` types.
 //!
 //! It knows nothing of processes, brokers, nodes or the terminal: it moves frames in and out of
-//! a [`crate::transport::Transport`] and nothing else.
+//! a [`crate::wire::Transport`] and nothing else (framing is the wire's too).
 
 pub mod acp;
-pub mod codec;
 pub mod jsonrpc;
 pub mod peer;
 

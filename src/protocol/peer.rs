@@ -18,7 +18,7 @@
 //! response, and wait until their consumer has handled that many (see [`Handled`]).
 
 use super::jsonrpc::{invalid_request_line, Id, Message, ParseError, RpcError};
-use crate::transport::{Inbound, Transport, CAPACITY};
+use crate::wire::{Inbound, Transport, CAPACITY};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -313,7 +313,7 @@ use crate::sanitize::escape_for_log;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::memory;
+    use crate::wire::memory;
     use serde_json::json;
 
     #[tokio::test]

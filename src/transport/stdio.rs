@@ -10,8 +10,8 @@
 //!
 //! Also the agent side of stdio ([`own_stdio`]) used by the built-in demo agent.
 
-use super::{Inbound, Transport, CAPACITY};
-use crate::protocol::codec::{Frame, FrameReader, DEFAULT_MAX_FRAME};
+use crate::wire::codec::{Frame, FrameReader, DEFAULT_MAX_FRAME};
+use crate::wire::{Inbound, Transport, CAPACITY};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};

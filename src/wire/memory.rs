@@ -1,7 +1,7 @@
 //! An in-process transport: two bounded channel pairs wired crosswise. The local node and the
 //! client talk over it, so the in-process node speaks exactly the frames a remote node would.
 
-use super::{Inbound, Transport, CAPACITY};
+use crate::wire::{Inbound, Transport, CAPACITY};
 use tokio::sync::mpsc;
 
 /// Two connected ends; what one sends, the other receives.

@@ -1,0 +1,178 @@
+//! The layering as a check anyone can run: every `crate::<module>` a top-level module of
+//! `src/` names must be in the table below, and the graph of top-level modules has no cycle.
+//! A new upward import (protocol naming the node, the node naming the UI, ...) fails here.
+//!
+//! The table is the layering as it stands; edges still to be cut (issue 11: the node's use of
+//! `config`, the state's use of `node`) are marked so.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// module → the modules it may name.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("sanitize", &[]),
+    ("signals", &[]),
+    ("wire", &["sanitize"]),
+    ("transport", &["wire", "sanitize"]),
+    ("protocol", &["wire", "sanitize"]),
+    // `config` is still read by the node for its settings (to be cut: issue 11).
+    ("config", &[]),
+    (
+        "node",
+        &["wire", "transport", "protocol", "sanitize", "config"],
+    ),
+    ("demo_agent", &["wire", "transport", "protocol"]),
+    ("history", &["sanitize"]),
+    ("transcript", &["sanitize"]),
+    // The state still names the node client's types (to be cut: issue 11).
+    ("state", &["protocol", "node", "config", "sanitize"]),
+    ("ui", &["state", "protocol", "node", "config", "sanitize"]),
+    ("headless", &["node", "protocol", "sanitize", "signals"]),
+    (
+        "runtime",
+        &[
+            "config",
+            "history",
+            "node",
+            "protocol",
+            "signals",
+            "state",
+            "transcript",
+            "ui",
+        ],
+    ),
+];
+
+fn top_module(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `crate::name` in `text`.
+fn named_modules(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let top = top_module(&src, &file);
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let named = edges.entry(top.clone()).or_default();
+        for m in named_modules(&text) {
+            if m != top {
+                named.insert(m);
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn no_module_names_a_layer_it_may_not() {
+    let allowed: BTreeMap<&str, BTreeSet<&str>> = ALLOWED
+        .iter()
+        .map(|(m, deps)| (*m, deps.iter().copied().collect()))
+        .collect();
+    let mut wrong = Vec::new();
+    for (module, named) in graph() {
+        let Some(ok) = allowed.get(module.as_str()) else {
+            wrong.push(format!(
+                "`{module}` is not in the layer table of tests/layers.rs"
+            ));
+            continue;
+        };
+        for n in named {
+            if !ok.contains(n.as_str()) {
+                wrong.push(format!("`{module}` names `crate::{n}`"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_module_graph_has_no_cycle() {
+    let g = graph();
+    // Depth-first search with colours: 1 = on the stack, 2 = done.
+    fn visit(
+        m: &str,
+        g: &BTreeMap<String, BTreeSet<String>>,
+        colour: &mut BTreeMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        match colour.get(m) {
+            Some(2) => return None,
+            Some(1) => {
+                let from = stack.iter().position(|s| s == m).unwrap_or(0);
+                let mut cycle = stack[from..].to_vec();
+                cycle.push(m.to_string());
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        colour.insert(m.to_string(), 1);
+        stack.push(m.to_string());
+        for n in g.get(m).into_iter().flatten() {
+            if let Some(c) = visit(n, g, colour, stack) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        colour.insert(m.to_string(), 2);
+        None
+    }
+    let mut colour = BTreeMap::new();
+    for m in g.keys() {
+        if let Some(cycle) = visit(m, &g, &mut colour, &mut Vec::new()) {
+            panic!("import cycle: {}", cycle.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_scan_sees_imports() {
+    // The scan itself must find what is there, or the checks above prove nothing.
+    let g = graph();
+    assert!(g["protocol"].contains("wire"), "{g:?}");
+    assert!(g["runtime"].contains("ui"), "{g:?}");
+    assert_eq!(
+        named_modules("use crate::a::b; crate::c_d::e"),
+        ["a".to_string(), "c_d".to_string()].into()
+    );
+}
