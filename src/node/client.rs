@@ -437,9 +437,11 @@ async fn translate(
             return;
         }
         if let Incoming::Notification { method: m, params } = &item {
-            if m == method::PRAXIS_STATUS
-                && params.get("status").and_then(Value::as_str) != Some("working")
-            {
+            let ended = matches!(
+                params.get("status").and_then(Value::as_str),
+                Some("idle" | "failed" | "closed")
+            );
+            if m == method::PRAXIS_STATUS && ended {
                 // A turn ended (or the session did): an unterminated sequence does not
                 // swallow the next turn's text.
                 let session = str_field(params, "sessionId");
