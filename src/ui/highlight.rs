@@ -212,11 +212,7 @@ impl Highlighter {
         let Some((queue, wake)) = &self.inner.queue else {
             return self.highlight(code, lang, syntax_theme);
         };
-        let sets = self.inner.sets.get()?;
-        let lang = lang.trim();
-        if lang.is_empty() {
-            return None;
-        }
+        let (sets, lang) = self.ready_for(lang)?;
         if let Some(hit) = self.cached(code, lang, syntax_theme) {
             return Some(hit);
         }
@@ -230,6 +226,13 @@ impl Highlighter {
         }
         self.inner.misses.fetch_add(1, Ordering::AcqRel);
         None
+    }
+
+    /// The loaded sets and the trimmed fence language, when there is something to highlight.
+    fn ready_for<'a>(&self, lang: &'a str) -> Option<(&Sets, &'a str)> {
+        let sets = self.inner.sets.get()?;
+        let lang = lang.trim();
+        (!lang.is_empty()).then_some((sets, lang))
     }
 
     fn cached(&self, code: &str, lang: &str, syntax_theme: &str) -> Option<Vec<Line<'static>>> {
@@ -269,11 +272,7 @@ impl Highlighter {
         lang: &str,
         syntax_theme: &str,
     ) -> Option<Vec<Line<'static>>> {
-        let sets = self.inner.sets.get()?;
-        let lang = lang.trim();
-        if lang.is_empty() {
-            return None;
-        }
+        let (sets, lang) = self.ready_for(lang)?;
         if let Some(hit) = self.cached(code, lang, syntax_theme) {
             return Some(hit);
         }

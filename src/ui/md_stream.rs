@@ -104,6 +104,23 @@ impl Cache {
     }
 }
 
+/// The context for rendering finished blocks at `width`.
+fn finished_ctx<'a>(
+    width: u16,
+    styles: &'a MdStyles,
+    hl: &'a Highlighter,
+    syntax_theme: &'a str,
+) -> BlockCtx<'a> {
+    BlockCtx {
+        width: width.max(1) as usize,
+        styles,
+        hl,
+        theme: syntax_theme,
+        open: false,
+        list_start: None,
+    }
+}
+
 /// Draws again, in place, the finished blocks that were drawn plain while their highlighting
 /// was queued. False when a block's line count changed (the caller then redraws everything).
 fn redraw_pending(
@@ -115,14 +132,7 @@ fn redraw_pending(
     hl: &Highlighter,
     syntax_theme: &str,
 ) -> bool {
-    let mut cx = BlockCtx {
-        width: width.max(1) as usize,
-        styles,
-        hl,
-        theme: syntax_theme,
-        open: false,
-        list_start: None,
-    };
+    let mut cx = finished_ctx(width, styles, hl, syntax_theme);
     c.hl_seen = hl.generation();
     // The worker takes the newest block first: walk back from the newest and stop at the
     // first one still waiting, so a frame redraws only what finished since the last one.
@@ -416,14 +426,7 @@ impl MdStream {
                 ..Cache::default()
             };
         }
-        let mut cx = BlockCtx {
-            width: width.max(1) as usize,
-            styles,
-            hl,
-            theme: syntax_theme,
-            open: false,
-            list_start: None,
-        };
+        let mut cx = finished_ctx(width, styles, hl, syntax_theme);
         let done = self.split.done();
         if c.blocks < done.len() {
             c.reset_tail();
