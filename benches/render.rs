@@ -6,10 +6,10 @@
 //! - the process's peak RSS after building that transcript (printed).
 
 use criterion::{black_box, Criterion};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use praxis::config::keymap::Keymap;
 use praxis::config::theme::Theme;
 use praxis::demo_agent::content::{chunks, markdown_of_size};
+use praxis::key::{Key, KeyCode, Modifiers};
 use praxis::node::client::{PromptDone, SessionCreated, SessionOptions};
 use praxis::node::NodeEvent;
 use praxis::protocol::acp::Update;
@@ -74,15 +74,9 @@ fn chunk_action(text: &str) -> Action {
 
 fn prompt(s: &mut AppState, text: &str) {
     for c in text.chars() {
-        update(
-            s,
-            Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        );
+        update(s, Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)));
     }
-    update(
-        s,
-        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    );
+    update(s, Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)));
 }
 
 fn finish(s: &mut AppState) {
@@ -226,12 +220,12 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             update(
                 &mut s,
-                Action::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)),
+                Action::Key(Key::new(KeyCode::Char('x'), Modifiers::NONE)),
             );
             black_box(draw_into(&mut buf, big, &s, &mut cache));
             update(
                 &mut s,
-                Action::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+                Action::Key(Key::new(KeyCode::Backspace, Modifiers::NONE)),
             );
             black_box(draw_into(&mut buf, big, &s, &mut cache))
         })

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo_agent;
 pub mod headless;
 pub mod history;
+pub mod key;
 pub mod node;
 pub mod protocol;
 pub mod runtime;

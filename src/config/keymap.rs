@@ -1,6 +1,6 @@
 //! Keymaps: per-context tables binding keys ("ctrl+c", "shift+enter", "?") to named commands.
-//! Owns key parsing and labels ([`KeyCombo`], [`parse_key`]), normalizing crossterm's events so
-//! a key matches however the terminal reported it, and loading: the shipped
+//! Keys themselves ([`Key`], [`parse_key`], labels) live in [`crate::key`]; this owns
+//! loading: the shipped
 //! `keymaps/default.toml` embedded in the binary, merged with the user's
 //! `<config_dir>/keymaps/NAME.toml`, which overrides only the keys it names (`"none"` unbinds).
 //!
@@ -9,7 +9,7 @@
 //! key, and the caller gets the embedded default.
 
 use super::theme::{line_of, toml_error};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+pub use crate::key::{parse_key, Key};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use std::marker::PhantomData;
 use std::path::Path;
@@ -24,174 +24,6 @@ pub const UNBIND: &str = "none";
 /// The context every other context falls back to.
 pub const GLOBAL: &str = "global";
 
-/// One key with its modifiers, normalized so equal keys compare equal
-/// (see [`KeyCombo::from_event`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct KeyCombo {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
-}
-
-impl KeyCombo {
-    /// Normalizes a crossterm event: the kind and state are ignored; SHIFT is dropped for
-    /// characters (the char is taken as typed: 'A', '?'), kept for other keys; Shift+Tab is
-    /// `BackTab`; `Char('\r')` is Enter; a bare `Char('\n')` is Ctrl+J (that is the byte it
-    /// is), and `Char('\n')` with modifiers is Enter with them (how some terminals send
-    /// Alt+Enter), so Alt+Enter matches however it arrives.
-    pub fn from_event(e: &KeyEvent) -> KeyCombo {
-        KeyCombo::normalized(e.code, e.modifiers)
-    }
-
-    fn normalized(code: KeyCode, modifiers: KeyModifiers) -> KeyCombo {
-        let shift = modifiers.contains(KeyModifiers::SHIFT);
-        let (code, modifiers) = match code {
-            KeyCode::Char('\r') => (KeyCode::Enter, modifiers),
-            KeyCode::Char('\n') if modifiers.is_empty() => {
-                (KeyCode::Char('j'), KeyModifiers::CONTROL)
-            }
-            KeyCode::Char('\n') => (KeyCode::Enter, modifiers),
-            KeyCode::Char('\t') if shift => (KeyCode::BackTab, modifiers),
-            KeyCode::Char('\t') => (KeyCode::Tab, modifiers),
-            KeyCode::Tab if shift => (KeyCode::BackTab, modifiers),
-            KeyCode::Char(c) if shift && c.is_ascii_lowercase() => {
-                (KeyCode::Char(c.to_ascii_uppercase()), modifiers)
-            }
-            other => (other, modifiers),
-        };
-        let modifiers = match code {
-            KeyCode::Char(_) | KeyCode::BackTab => modifiers - KeyModifiers::SHIFT,
-            _ => modifiers,
-        };
-        KeyCombo { code, modifiers }
-    }
-
-    /// A label for help screens and hints: "Ctrl+Alt+W", "Shift+Enter", "PageUp", "?", "d".
-    pub fn label(&self) -> String {
-        let m = self.modifiers;
-        let mut out = String::new();
-        for (flag, name) in [
-            (KeyModifiers::CONTROL, "Ctrl+"),
-            (KeyModifiers::ALT, "Alt+"),
-            (KeyModifiers::SUPER, "Super+"),
-            (KeyModifiers::HYPER, "Hyper+"),
-            (KeyModifiers::META, "Meta+"),
-        ] {
-            if m.contains(flag) {
-                out.push_str(name);
-            }
-        }
-        let mut shift = m.contains(KeyModifiers::SHIFT);
-        let key = match self.code {
-            KeyCode::Char(' ') => "Space".to_string(),
-            KeyCode::Char(c) if !m.is_empty() => {
-                // "Ctrl+W" for Char('w'); Char('W') with Ctrl is Ctrl+Shift+W.
-                shift |= c.is_ascii_uppercase();
-                c.to_ascii_uppercase().to_string()
-            }
-            KeyCode::Char(c) => c.to_string(),
-            KeyCode::BackTab => {
-                shift = true;
-                "Tab".to_string()
-            }
-            KeyCode::F(n) => format!("F{n}"),
-            other => format!("{other:?}"),
-        };
-        if shift {
-            out.push_str("Shift+");
-        }
-        out + &key
-    }
-}
-
-/// Parses "ctrl+c", "Ctrl+Alt+w", "shift+enter", "pgdn", "f1", "?", "D" (names are
-/// case-insensitive; a letter with Ctrl/Alt is folded to lower case unless Shift is named; a
-/// lone upper-case letter is that character).
-pub fn parse_key(s: &str) -> Result<KeyCombo, String> {
-    let s = s.trim();
-    let (mods, key) = match s {
-        "+" => ("", "+"),
-        _ if s.ends_with("++") => (&s[..s.len() - 2], "+"),
-        _ => match s.rfind('+') {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => ("", s),
-        },
-    };
-    let mut modifiers = KeyModifiers::NONE;
-    let mod_names = if mods.is_empty() {
-        vec![]
-    } else {
-        mods.split('+').collect()
-    };
-    for m in mod_names {
-        modifiers |= match m.trim().to_ascii_lowercase().as_str() {
-            "ctrl" | "control" => KeyModifiers::CONTROL,
-            "alt" | "meta" | "option" => KeyModifiers::ALT,
-            "shift" => KeyModifiers::SHIFT,
-            "super" | "cmd" => KeyModifiers::SUPER,
-            "" => return Err(format!("empty modifier in {s:?}")),
-            other => {
-                let msg = format!(
-                    "unknown modifier {other:?} in {s:?} (expected ctrl, alt, shift, super)"
-                );
-                return Err(msg);
-            }
-        };
-    }
-    let key = key.trim();
-    let mut chars = key.chars();
-    let code = match (chars.next(), chars.next()) {
-        (None, _) => return Err(format!("missing key name in {s:?}")),
-        (Some(c), None) => {
-            let shift = modifiers.contains(KeyModifiers::SHIFT);
-            if shift && !c.is_alphabetic() {
-                return Err(format!(
-                    "{s:?}: Shift with {c:?} depends on the keyboard layout; \
-                     write the character it types (e.g. \"?\")"
-                ));
-            }
-            let folded = if shift {
-                c.to_uppercase().next().unwrap_or(c)
-            } else if modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                c
-            };
-            KeyCode::Char(folded)
-        }
-        _ => named_key(key).ok_or_else(|| format!("unknown key name {key:?} in {s:?}"))?,
-    };
-    Ok(KeyCombo::normalized(code, modifiers))
-}
-
-fn named_key(name: &str) -> Option<KeyCode> {
-    let lower = name.to_ascii_lowercase();
-    let code = match lower.as_str() {
-        "esc" | "escape" => KeyCode::Esc,
-        "enter" | "return" | "ret" => KeyCode::Enter,
-        "tab" => KeyCode::Tab,
-        "backtab" => KeyCode::BackTab,
-        "backspace" | "bs" => KeyCode::Backspace,
-        "delete" | "del" => KeyCode::Delete,
-        "insert" | "ins" => KeyCode::Insert,
-        "home" => KeyCode::Home,
-        "end" => KeyCode::End,
-        "pageup" | "pgup" => KeyCode::PageUp,
-        "pagedown" | "pgdn" | "pgdown" => KeyCode::PageDown,
-        "up" => KeyCode::Up,
-        "down" => KeyCode::Down,
-        "left" => KeyCode::Left,
-        "right" => KeyCode::Right,
-        "space" => KeyCode::Char(' '),
-        "plus" => KeyCode::Char('+'),
-        "minus" => KeyCode::Char('-'),
-        _ => {
-            let n: u8 = lower.strip_prefix('f')?.parse().ok()?;
-            return (1..=24).contains(&n).then_some(KeyCode::F(n));
-        }
-    };
-    Some(code)
-}
-
 /// Key bindings per context, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keymap {
@@ -202,7 +34,7 @@ pub struct Keymap {
 struct Context {
     name: String,
     /// `None` is an explicit unbinding: the key does nothing here, not even its global command.
-    bindings: Vec<(KeyCombo, Option<String>)>,
+    bindings: Vec<(Key, Option<String>)>,
 }
 
 impl Keymap {
@@ -241,8 +73,8 @@ impl Keymap {
     }
 
     /// The command bound to `key` in `context`, falling back to context "global".
-    pub fn command(&self, context: &str, key: &KeyEvent) -> Option<&str> {
-        let combo = KeyCombo::from_event(key);
+    pub fn command(&self, context: &str, key: &Key) -> Option<&str> {
+        let combo = key.normalized();
         match self.lookup(context, combo) {
             Some(bound) => bound,
             None if context != GLOBAL => self.lookup(GLOBAL, combo).flatten(),
@@ -291,7 +123,7 @@ impl Keymap {
     }
 
     /// `Some(None)` when the context unbinds the key, `None` when it does not mention it.
-    fn lookup(&self, context: &str, combo: KeyCombo) -> Option<Option<&str>> {
+    fn lookup(&self, context: &str, combo: Key) -> Option<Option<&str>> {
         let ctx = self.context(context)?;
         let (_, cmd) = ctx.bindings.iter().find(|(k, _)| *k == combo)?;
         Some(cmd.as_deref())
@@ -360,8 +192,8 @@ fn parse(label: &str, text: &str, known: Option<&[&str]>) -> Result<Keymap, Stri
     let mut contexts = Vec::new();
     for (name, table) in file.0 {
         let name = name.into_inner();
-        let mut bindings: Vec<(KeyCombo, Option<String>)> = Vec::new();
-        let mut seen: Vec<(KeyCombo, String, usize)> = Vec::new();
+        let mut bindings: Vec<(Key, Option<String>)> = Vec::new();
+        let mut seen: Vec<(Key, String, usize)> = Vec::new();
         for (key, command) in table.0 {
             let line = line_of(text, key.span().start);
             let key = key.into_inner();
@@ -429,7 +261,7 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Ordered
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::{KeyEventKind, KeyEventState};
+    use crate::key::{KeyCode, Modifiers};
     use KeyCode::*;
 
     #[rustfmt::skip]
@@ -441,15 +273,15 @@ mod tests {
         "nodes.new_session", "sessions.toggle", "sessions.resume", "sessions.discard",
         "form.toggle", "form.submit", "permission.choose", "permission.reject",
     ];
-    const NONE: KeyModifiers = KeyModifiers::NONE;
-    const CTRL: KeyModifiers = KeyModifiers::CONTROL;
-    const ALT: KeyModifiers = KeyModifiers::ALT;
-    const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+    const NONE: Modifiers = Modifiers::NONE;
+    const CTRL: Modifiers = Modifiers::CONTROL;
+    const ALT: Modifiers = Modifiers::ALT;
+    const SHIFT: Modifiers = Modifiers::SHIFT;
 
     /// Runs `(context, code, modifiers, expected command)` cases against `k`.
-    fn check(k: &Keymap, cases: &[(&str, KeyCode, KeyModifiers, Option<&str>)]) {
+    fn check(k: &Keymap, cases: &[(&str, KeyCode, Modifiers, Option<&str>)]) {
         for (ctx, code, m, want) in cases {
-            let got = k.command(ctx, &KeyEvent::new(*code, *m));
+            let got = k.command(ctx, &Key::new(*code, *m));
             assert_eq!(got, *want, "[{ctx}] {code:?} {m:?}");
         }
     }
@@ -482,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn default_keymap_maps_real_crossterm_events() {
+    fn default_keymap_maps_keys_however_the_terminal_sends_them() {
         let k = Keymap::default_keymap(KNOWN);
         check(
             &k,
@@ -511,14 +343,12 @@ mod tests {
                 ("unknown", Char('l'), CTRL, Some("nodes.toggle")),
             ],
         );
-        // Kind and state are ignored (the caller filters releases).
-        let mut repeat = KeyEvent::new(Char('c'), CTRL);
-        repeat.kind = KeyEventKind::Repeat;
-        repeat.state = KeyEventState::CAPS_LOCK;
-        assert_eq!(
-            k.command("permission", &repeat),
-            Some("session.cancel_or_close")
-        );
+        // A key built without normalizing still matches.
+        let raw = Key {
+            code: Char('\n'),
+            modifiers: ALT,
+        };
+        assert_eq!(k.command("chat", &raw), Some("chat.newline"));
     }
 
     #[test]
@@ -542,7 +372,7 @@ mod tests {
             ("ctrl++", Char('+'), CTRL),
         ];
         for (s, code, modifiers) in cases {
-            assert_eq!(parse_key(s), Ok(KeyCombo { code, modifiers }), "{s}");
+            assert_eq!(parse_key(s), Ok(Key { code, modifiers }), "{s}");
         }
         for bad in [
             "", "ctrl+", "ctlr+c", "f25", "pagedwn", "shift+?", "ctrl++c",

@@ -1,16 +1,16 @@
 //! Everything that can happen to the app, as values: terminal input, node events, and the
 //! results of effects the runtime carried out.
 
+use crate::key::{Key, Mouse};
 use crate::node::client::{PromptDone, SessionCreated, SessionOptions};
 use crate::node::NodeEvent;
-use crossterm::event::{KeyEvent, MouseEvent};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    Key(KeyEvent),
+    Key(Key),
     Paste(String),
-    Mouse(MouseEvent),
+    Mouse(Mouse),
     /// The node at this index reported something.
     Node {
         node: usize,

@@ -5,14 +5,11 @@ use super::effect::Effect;
 use super::session::Scroll;
 use super::transcript::Level;
 use super::{AppState, NewSessionForm, Overlay, CLOSE_GUARD_MS, FORM_FIELDS};
+use crate::key::{Key, KeyCode, Modifiers, Mouse};
 use crate::node::client::{PermissionAnswer, SessionOptions};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::path::PathBuf;
 
-pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fx: &mut Vec<Effect>) {
-    if key.kind == KeyEventKind::Release {
-        return;
-    }
+pub(super) fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
     if state.completion.is_some() && state.context() == "chat" && popup_key(state, key) {
         return;
     }
@@ -21,7 +18,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fx: &mut Vec<Effect>) 
     let typing = matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
         && !key
             .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+            .intersects(Modifiers::CONTROL | Modifiers::ALT);
     if ctx == "form" && typing && state.form_mut().is_some_and(|f| matches!(f.field, 1 | 2)) {
         form_input(state, key);
         return;
@@ -49,15 +46,14 @@ pub(super) fn on_paste(state: &mut AppState, text: &str) {
     }
 }
 
-pub(super) fn on_mouse(state: &mut AppState, m: MouseEvent) {
-    match m.kind {
-        MouseEventKind::ScrollUp => scroll_by(state, -3),
-        MouseEventKind::ScrollDown => scroll_by(state, 3),
-        _ => {}
+pub(super) fn on_mouse(state: &mut AppState, m: Mouse) {
+    match m {
+        Mouse::ScrollUp => scroll_by(state, -3),
+        Mouse::ScrollDown => scroll_by(state, 3),
     }
 }
 
-fn unbound(state: &mut AppState, ctx: &str, key: KeyEvent, fx: &mut Vec<Effect>) {
+fn unbound(state: &mut AppState, ctx: &str, key: Key, fx: &mut Vec<Effect>) {
     match ctx {
         "chat" => chat_input(state, key),
         "form" => form_input(state, key),
@@ -81,14 +77,14 @@ fn unbound(state: &mut AppState, ctx: &str, key: KeyEvent, fx: &mut Vec<Effect>)
     }
 }
 
-fn chat_input(state: &mut AppState, key: KeyEvent) {
+fn chat_input(state: &mut AppState, key: Key) {
     let history = state.history.clone();
     let Some(s) = state.active_session_mut() else {
         return;
     };
     let (row, _) = s.input.cursor();
     let last_row = s.input.lines().len().saturating_sub(1);
-    let plain = key.modifiers == KeyModifiers::NONE;
+    let plain = key.modifiers == Modifiers::NONE;
     match key.code {
         KeyCode::Up if plain && row == 0 && !history.is_empty() => {
             let pos = match s.history_pos {
@@ -109,13 +105,13 @@ fn chat_input(state: &mut AppState, key: KeyEvent) {
             }
         }
         _ => {
-            s.input.input(key);
+            s.edit(key);
             refilter(state);
         }
     }
 }
 
-fn form_input(state: &mut AppState, key: KeyEvent) {
+fn form_input(state: &mut AppState, key: Key) {
     let Some(form) = state.form_mut() else { return };
     let field = match form.field {
         1 => &mut form.cwd,
@@ -126,7 +122,7 @@ fn form_input(state: &mut AppState, key: KeyEvent) {
         KeyCode::Char(c)
             if !key
                 .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                .intersects(Modifiers::CONTROL | Modifiers::ALT) =>
         {
             if form.field == 2 && !c.is_ascii_digit() {
                 return;
@@ -520,7 +516,7 @@ fn refilter(state: &mut AppState) {
 
 /// Keys the open popup owns; false for any other key (it then edits the input and the popup
 /// re-filters).
-fn popup_key(state: &mut AppState, key: KeyEvent) -> bool {
+fn popup_key(state: &mut AppState, key: Key) -> bool {
     let Some(c) = state.completion.as_mut() else {
         return false;
     };
@@ -529,7 +525,7 @@ fn popup_key(state: &mut AppState, key: KeyEvent) -> bool {
         KeyCode::Tab | KeyCode::Down => c.selected = (c.selected + 1) % n,
         KeyCode::BackTab | KeyCode::Up => c.selected = (c.selected + n - 1) % n,
         KeyCode::Esc => state.completion = None,
-        KeyCode::Enter if key.modifiers == KeyModifiers::NONE => {
+        KeyCode::Enter if key.modifiers == Modifiers::NONE => {
             // Accepted into the buffer, never sent; routed roots keep a trailing space so a
             // second Tab completes the subcommand.
             let insert = c.items.get(c.selected).map(|i| i.insert.clone());

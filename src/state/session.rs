@@ -87,6 +87,37 @@ impl SessionView {
         self.input = ta;
     }
 
+    /// Applies an editing key to the input.
+    pub fn edit(&mut self, key: crate::key::Key) {
+        use crate::key::{KeyCode as C, Modifiers as M};
+        use tui_textarea::Key as T;
+        let k = match key.code {
+            C::Char(c) => T::Char(c),
+            C::Enter => T::Enter,
+            C::Tab => T::Tab,
+            C::BackTab => T::Tab,
+            C::Backspace => T::Backspace,
+            C::Delete => T::Delete,
+            C::Insert => return,
+            C::Home => T::Home,
+            C::End => T::End,
+            C::PageUp => T::PageUp,
+            C::PageDown => T::PageDown,
+            C::Up => T::Up,
+            C::Down => T::Down,
+            C::Left => T::Left,
+            C::Right => T::Right,
+            C::Esc => T::Esc,
+            C::F(n) => T::F(n),
+        };
+        self.input.input(tui_textarea::Input {
+            key: k,
+            ctrl: key.modifiers.contains(M::CONTROL),
+            alt: key.modifiers.contains(M::ALT),
+            shift: key.modifiers.contains(M::SHIFT),
+        });
+    }
+
     pub fn clear_input(&mut self) {
         self.input = new_input();
     }

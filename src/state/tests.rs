@@ -1,26 +1,26 @@
-//! Key-sequence tests: real crossterm key events through the default keymap into `update`,
+//! Key-sequence tests: praxis key values through the default keymap into `update`,
 //! checking the state and the effects.
 
 use super::*;
+use crate::key::{Key, KeyCode, Modifiers};
 use crate::node::client::{PermissionAnswer, PromptDone, SessionCreated};
 use crate::node::NodeEvent;
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 use transcript::{EntryKind, Item, TurnState};
 
-fn key(code: KeyCode, m: KeyModifiers) -> Action {
-    Action::Key(KeyEvent::new(code, m))
+fn key(code: KeyCode, m: Modifiers) -> Action {
+    Action::Key(Key::new(code, m))
 }
 fn ch(c: char) -> Action {
-    key(KeyCode::Char(c), KeyModifiers::NONE)
+    key(KeyCode::Char(c), Modifiers::NONE)
 }
 fn ctrl(c: char) -> Action {
-    key(KeyCode::Char(c), KeyModifiers::CONTROL)
+    key(KeyCode::Char(c), Modifiers::CONTROL)
 }
 fn enter() -> Action {
-    key(KeyCode::Enter, KeyModifiers::NONE)
+    key(KeyCode::Enter, Modifiers::NONE)
 }
 fn typed(state: &mut AppState, text: &str) {
     for c in text.chars() {
@@ -106,9 +106,9 @@ fn enter_sends_the_prompt_and_clears_the_input() {
 fn newline_keys_insert_newlines_and_paste_never_sends() {
     let mut s = app_with_session();
     typed(&mut s, "a");
-    update(&mut s, key(KeyCode::Enter, KeyModifiers::SHIFT));
+    update(&mut s, key(KeyCode::Enter, Modifiers::SHIFT));
     typed(&mut s, "b");
-    update(&mut s, key(KeyCode::Enter, KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Enter, Modifiers::ALT));
     typed(&mut s, "c");
     update(&mut s, ctrl('j'));
     update(&mut s, Action::Paste("line1\nline2\r\nline3".into()));
@@ -208,7 +208,7 @@ fn the_close_guard_expires() {
 #[test]
 fn esc_pauses_and_the_overlay_resumes() {
     let mut s = app_with_session();
-    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Esc, Modifiers::NONE));
     assert!(s.active.is_none());
     assert_eq!(s.sessions.len(), 1, "pausing keeps the session");
     assert_eq!(s.context(), "nodes");
@@ -259,14 +259,14 @@ fn nodes_window_opens_a_form_and_submits_a_session() {
     let mut s = app_with_session();
     update(&mut s, ctrl('l'));
     assert_eq!(s.context(), "nodes");
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     update(&mut s, enter());
     assert_eq!(s.context(), "form");
     update(&mut s, ch(' ')); // YOLO on
-    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
-    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE)); // timeout field
+    update(&mut s, key(KeyCode::Tab, Modifiers::NONE));
+    update(&mut s, key(KeyCode::Tab, Modifiers::NONE)); // timeout field
     for _ in 0..3 {
-        update(&mut s, key(KeyCode::Backspace, KeyModifiers::NONE));
+        update(&mut s, key(KeyCode::Backspace, Modifiers::NONE));
     }
     typed(&mut s, "9x0");
     let fx = update(&mut s, enter());
@@ -332,8 +332,8 @@ fn permission_requests_are_answered_by_number_or_arrows_and_enter() {
     );
     assert_eq!(s.context(), "chat");
     update(&mut s, ask(2));
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE)); // wraps back to the first
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE)); // wraps back to the first
     let fx = update(&mut s, enter());
     assert_eq!(
         fx,
@@ -344,7 +344,7 @@ fn permission_requests_are_answered_by_number_or_arrows_and_enter() {
         }]
     );
     update(&mut s, ask(3));
-    let fx = update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Esc, Modifiers::NONE));
     assert_eq!(
         fx,
         vec![Effect::AnswerPermission {
@@ -358,7 +358,7 @@ fn permission_requests_are_answered_by_number_or_arrows_and_enter() {
 #[test]
 fn yolo_toggle_is_per_session_and_confirmed() {
     let mut s = app_with_session();
-    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::ALT));
+    let fx = update(&mut s, key(KeyCode::Char('y'), Modifiers::ALT));
     assert_eq!(
         fx,
         vec![Effect::SetYolo {
@@ -389,13 +389,13 @@ fn up_and_down_recall_earlier_prompts() {
             },
         );
     }
-    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Up, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().input_text(), "second");
-    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Up, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().input_text(), "first");
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().input_text(), "second");
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().input_text(), "");
 }
 
@@ -409,13 +409,13 @@ fn scrolling_leaves_follow_mode_and_end_returns_to_it() {
             height: 20,
         },
     );
-    update(&mut s, key(KeyCode::PageUp, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::PageUp, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(62));
-    update(&mut s, key(KeyCode::Home, KeyModifiers::CONTROL));
+    update(&mut s, key(KeyCode::Home, Modifiers::CONTROL));
     assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(0));
-    update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::PageDown, Modifiers::NONE));
     assert_eq!(s.active_session().unwrap().scroll, Scroll::Top(18));
-    update(&mut s, key(KeyCode::End, KeyModifiers::CONTROL));
+    update(&mut s, key(KeyCode::End, Modifiers::CONTROL));
     assert_eq!(s.active_session().unwrap().scroll, Scroll::Follow);
 }
 
@@ -451,10 +451,7 @@ fn quit_and_save_and_copy_are_effects() {
     assert_eq!(
         update(
             &mut s,
-            key(
-                KeyCode::Char('w'),
-                KeyModifiers::CONTROL | KeyModifiers::ALT
-            )
+            key(KeyCode::Char('w'), Modifiers::CONTROL | Modifiers::ALT)
         ),
         vec![Effect::SaveTranscript {
             session: "s1".into(),
@@ -462,12 +459,12 @@ fn quit_and_save_and_copy_are_effects() {
         }]
     );
     assert!(
-        update(&mut s, key(KeyCode::Char('c'), KeyModifiers::ALT)).is_empty(),
+        update(&mut s, key(KeyCode::Char('c'), Modifiers::ALT)).is_empty(),
         "nothing to copy yet"
     );
     update(&mut s, chunk("answer"));
     assert_eq!(
-        update(&mut s, key(KeyCode::Char('c'), KeyModifiers::ALT)),
+        update(&mut s, key(KeyCode::Char('c'), Modifiers::ALT)),
         vec![Effect::Copy("answer".into())]
     );
     assert_eq!(update(&mut s, ctrl('q')), vec![Effect::Quit]);
@@ -477,12 +474,12 @@ fn quit_and_save_and_copy_are_effects() {
 #[test]
 fn help_opens_scrolls_and_closes() {
     let mut s = app_with_session();
-    update(&mut s, key(KeyCode::F(1), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::F(1), Modifiers::NONE));
     assert_eq!(s.context(), "help");
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
-    update(&mut s, key(KeyCode::PageDown, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
+    update(&mut s, key(KeyCode::PageDown, Modifiers::NONE));
     assert_eq!(s.help_scroll, 11);
-    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Esc, Modifiers::NONE));
     assert_eq!(s.context(), "chat");
 }
 
@@ -491,7 +488,7 @@ fn form_text_fields_take_spaces() {
     let mut s = app_with_session();
     update(&mut s, ctrl('l'));
     update(&mut s, enter());
-    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Tab, Modifiers::NONE));
     typed(&mut s, "/my dir");
     assert_eq!(s.form_mut().unwrap().cwd, "/work/my dir");
     assert!(
@@ -501,7 +498,7 @@ fn form_text_fields_take_spaces() {
 }
 
 fn tab() -> Action {
-    key(KeyCode::Tab, KeyModifiers::NONE)
+    key(KeyCode::Tab, Modifiers::NONE)
 }
 
 fn popup_labels(s: &AppState) -> Vec<String> {
@@ -541,11 +538,11 @@ fn tab_opens_the_popup_with_the_first_highlighted_and_wraps_both_ways() {
     );
     let sel = |s: &AppState| s.completion.as_ref().unwrap().selected;
     assert_eq!(sel(&s), 0);
-    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Up, Modifiers::NONE));
     assert_eq!(sel(&s), 4, "Up wraps to the last");
     update(&mut s, tab());
     assert_eq!(sel(&s), 0, "Tab wraps to the first");
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     assert_eq!(sel(&s), 1);
     assert_eq!(
         s.completion.as_ref().unwrap().items[3].source,
@@ -587,7 +584,7 @@ fn typing_refilters_by_strict_prefix_and_esc_dismisses() {
     assert_eq!(popup_labels(&s), vec!["/help", "/history"]);
     typed(&mut s, "e");
     assert_eq!(popup_labels(&s), vec!["/help"]);
-    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Esc, Modifiers::NONE));
     assert!(s.completion.is_none());
     assert_eq!(s.active_session().unwrap().input_text(), "/he");
     assert!(
@@ -676,7 +673,7 @@ fn ctrl_r_searches_history() {
     typed(&mut s, "fix");
     update(&mut s, ctrl('r'));
     assert_eq!(popup_labels(&s), vec!["fix lint", "fix the build"]);
-    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     update(&mut s, enter());
     assert_eq!(s.active_session().unwrap().input_text(), "fix the build");
 }

@@ -2,12 +2,12 @@
 
 use super::*;
 use crate::config::keymap::Keymap;
+use crate::key::{Key, KeyCode, Modifiers};
 use crate::node::client::{SessionCreated, SessionOptions};
 use crate::node::NodeEvent;
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
 use crate::state::{commands, update, Action};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Value};
@@ -63,8 +63,8 @@ fn upd(s: &mut AppState, id: &str, v: Value) {
     );
 }
 
-fn key(s: &mut AppState, code: KeyCode, m: KeyModifiers) {
-    update(s, Action::Key(KeyEvent::new(code, m)));
+fn key(s: &mut AppState, code: KeyCode, m: Modifiers) {
+    update(s, Action::Key(Key::new(code, m)));
 }
 
 /// A session mid-way through the demo's showcase turn, waiting for permission.
@@ -72,9 +72,9 @@ fn showcase() -> AppState {
     let mut s = app();
     open_session(&mut s, "s1", false);
     for c in "fix the build".chars() {
-        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
     }
-    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
     upd(
         &mut s,
         "s1",
@@ -173,9 +173,9 @@ fn finished_turn_with_tokens_and_yolo() {
     let mut s = app();
     open_session(&mut s, "s1", true);
     for c in "hi".chars() {
-        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
     }
-    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
     upd(
         &mut s,
         "s1",
@@ -200,16 +200,16 @@ fn finished_turn_with_tokens_and_yolo() {
 fn nodes_window_form_sessions_overlay_and_help() {
     let mut s = app();
     insta::assert_snapshot!("home_nodes_70x18", render(&s, 70, 18));
-    key(&mut s, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
     insta::assert_snapshot!("new_session_form_70x14", render(&s, 70, 14));
     let mut s = showcase();
     open_session(&mut s, "s2", true);
-    key(&mut s, KeyCode::Esc, KeyModifiers::NONE);
-    key(&mut s, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    key(&mut s, KeyCode::Esc, Modifiers::NONE);
+    key(&mut s, KeyCode::Char('w'), Modifiers::CONTROL);
     insta::assert_snapshot!("sessions_overlay_80x16", render(&s, 80, 16));
     insta::assert_snapshot!("sessions_overlay_20x6", render(&s, 20, 6));
-    key(&mut s, KeyCode::Esc, KeyModifiers::NONE);
-    key(&mut s, KeyCode::F(1), KeyModifiers::NONE);
+    key(&mut s, KeyCode::Esc, Modifiers::NONE);
+    key(&mut s, KeyCode::F(1), Modifiers::NONE);
     insta::assert_snapshot!("help_90x50", render(&s, 90, 50));
 }
 
@@ -232,10 +232,10 @@ fn completion_popup_sits_above_the_input() {
         {"name": "stream", "description": "Stream bytes", "input": {"hint": "BYTES"}}]}),
     );
     for c in "/s".chars() {
-        key(&mut s, KeyCode::Char(c), KeyModifiers::NONE);
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
     }
-    key(&mut s, KeyCode::Tab, KeyModifiers::NONE);
-    key(&mut s, KeyCode::Down, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Tab, Modifiers::NONE);
+    key(&mut s, KeyCode::Down, Modifiers::NONE);
     insta::assert_snapshot!("completion_popup_80x16", render(&s, 80, 16));
     insta::assert_snapshot!("completion_popup_20x6", render(&s, 20, 6));
 }

@@ -10,6 +10,8 @@
 //! events before it looks at the keyboard and draws again, and the event stream is bounded,
 //! so a fast agent waits for the screen instead of filling memory.
 
+mod term_input;
+
 use crate::config::{Config, Paths};
 use crate::node::{LocalNode, NodeClient, NodeSettings};
 use crate::state::{self, Action, AppState, Effect};
@@ -190,16 +192,13 @@ pub async fn run(
         tokio::select! {
             biased;
             Some(Ok(ev)) = input.next() => {
-                let action = match ev {
-                    Event::Key(k) => {
-                        key_waiting.get_or_insert_with(Instant::now);
-                        Some(Action::Key(k))
-                    }
-                    Event::Paste(p) => Some(Action::Paste(p)),
-                    Event::Mouse(m) => Some(Action::Mouse(m)),
-                    Event::Resize(..) => { dirty = true; None }
-                    _ => None,
-                };
+                if matches!(ev, Event::Resize(..)) {
+                    dirty = true;
+                }
+                let action = term_input::action(ev);
+                if matches!(action, Some(Action::Key(_))) {
+                    key_waiting.get_or_insert_with(Instant::now);
+                }
                 if let Some(a) = action {
                     apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                     dirty = true;
