@@ -6,15 +6,15 @@
 //! - the process's peak RSS after building that transcript (printed).
 
 use criterion::{black_box, Criterion};
-use praxis::config::keymap::Keymap;
-use praxis::config::theme::Theme;
 use praxis::demo_agent::content::{chunks, markdown_of_size};
 use praxis::key::{Key, KeyCode, Modifiers};
+use praxis::keymap::Keymap;
 use praxis::node::client::{PromptDone, SessionCreated, SessionOptions};
 use praxis::node::NodeEvent;
 use praxis::protocol::acp::Update;
 use praxis::state::{commands, update, Action, AppState};
 use praxis::ui::highlight::Highlighter;
+use praxis::ui::theme::Theme;
 use praxis::ui::{draw_into, UiCache};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

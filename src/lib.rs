@@ -11,6 +11,7 @@ pub mod demo_agent;
 pub mod headless;
 pub mod history;
 pub mod key;
+pub mod keymap;
 pub mod node;
 pub mod protocol;
 pub mod runtime;

@@ -131,7 +131,7 @@ fn main() -> ExitCode {
                 }
             };
             let options = SessionOptions {
-                agent: agent.unwrap_or_else(|| config.default_agent.clone()),
+                agent: agent.unwrap_or_else(|| config.node.default_agent.clone()),
                 cwd,
                 yolo,
                 prompt_timeout_secs: timeout,
@@ -201,7 +201,7 @@ fn load_config(paths: &Paths) -> Option<Config> {
 
 fn node_settings(config: &Config, paths: Paths) -> NodeSettings {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("praxis"));
-    NodeSettings::from_config(config, paths, &exe)
+    NodeSettings::from_config(&config.node, paths, &exe)
 }
 
 fn export_transcript(paths: &Paths, session: &str, output: Option<PathBuf>) -> i32 {

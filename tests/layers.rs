@@ -2,8 +2,10 @@
 //! `src/` names must be in the table below, and the graph of top-level modules has no cycle.
 //! A new upward import (protocol naming the node, the node naming the UI, ...) fails here.
 //!
-//! The table is the layering as it stands; edges still to be cut (issue 11: the node's use of
-//! `config`, the state's use of `node`) are marked so.
+//! Terminal crates (ratatui, crossterm, ...) may only be named by the UI and the runtime, so the
+//! node, the protocol and the node daemon build on terminal-free modules.
+//!
+//! The table is the layering as it stands; edges still to be cut are marked so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -12,11 +14,12 @@ use std::path::Path;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("sanitize", &[]),
     ("signals", &[]),
+    ("key", &[]),
+    ("config", &[]),
+    ("keymap", &["key", "config"]),
     ("wire", &["sanitize"]),
     ("transport", &["wire", "sanitize"]),
     ("protocol", &["wire", "sanitize"]),
-    // `config` is still read by the node for its settings (to be cut: issue 11).
-    ("config", &[]),
     (
         "node",
         &["wire", "transport", "protocol", "sanitize", "config"],
@@ -25,14 +28,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("history", &["sanitize"]),
     ("transcript", &["sanitize"]),
     // The state still names the node client's types (to be cut: issue 11).
-    ("state", &["protocol", "node", "config", "sanitize"]),
-    ("ui", &["state", "protocol", "node", "config", "sanitize"]),
+    ("state", &["protocol", "node", "key", "keymap", "sanitize"]),
+    (
+        "ui",
+        &[
+            "state", "protocol", "node", "config", "key", "keymap", "sanitize",
+        ],
+    ),
     ("headless", &["node", "protocol", "sanitize", "signals"]),
     (
         "runtime",
         &[
             "config",
             "history",
+            "key",
+            "keymap",
             "node",
             "protocol",
             "signals",
@@ -42,6 +52,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// The crates that draw on or read from a terminal: only the UI and the runtime may name them.
+const TERMINAL_CRATES: &[&str] = &["ratatui", "crossterm", "tui_textarea", "syntect", "arboard"];
+
+/// Modules that may name [`TERMINAL_CRATES`].
+// `state` until its input editor is its own (issue 11).
+const TERMINAL_MODULES: &[&str] = &["ui", "runtime", "state"];
 
 fn top_module(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
@@ -126,6 +143,47 @@ fn no_module_names_a_layer_it_may_not() {
     assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
 }
 
+/// (module, crate) for every terminal crate a module names, outside [`TERMINAL_MODULES`].
+fn terminal_uses() -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut wrong = Vec::new();
+    for file in files {
+        let top = top_module(&src, &file);
+        if TERMINAL_MODULES.contains(&top.as_str()) || top == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for krate in TERMINAL_CRATES {
+            if names_crate(&text, krate) {
+                let rel = file.strip_prefix(&src).unwrap().display().to_string();
+                wrong.push(format!("src/{rel} (module `{top}`) names `{krate}`"));
+            }
+        }
+    }
+    wrong
+}
+
+/// Whether `text` names `krate::…` as a path of its own (not `my_krate::`).
+fn names_crate(text: &str, krate: &str) -> bool {
+    let pat = format!("{krate}::");
+    text.match_indices(&pat).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn only_the_ui_and_the_runtime_name_terminal_crates() {
+    let wrong = terminal_uses();
+    assert!(
+        wrong.is_empty(),
+        "terminal crates below the UI:\n{}",
+        wrong.join("\n")
+    );
+}
+
 #[test]
 fn the_module_graph_has_no_cycle() {
     let g = graph();
@@ -171,6 +229,9 @@ fn the_scan_sees_imports() {
     let g = graph();
     assert!(g["protocol"].contains("wire"), "{g:?}");
     assert!(g["runtime"].contains("ui"), "{g:?}");
+    assert!(names_crate("use ratatui::style;", "ratatui"));
+    assert!(!names_crate("use my_ratatui::style;", "ratatui"));
+    assert!(!names_crate("ratatui is fine in prose", "ratatui"));
     assert_eq!(
         named_modules("use crate::a::b; crate::c_d::e"),
         ["a".to_string(), "c_d".to_string()].into()

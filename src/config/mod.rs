@@ -1,12 +1,12 @@
-//! User configuration: where praxis keeps its files ([`paths`]) and what `config.toml` says
-//! (agents, timeouts, theme and keymap names).
+//! User configuration as data: where praxis keeps its files ([`paths`]) and what
+//! `config.toml` says, split by who reads it: [`NodeConfig`] (agents, timeouts) for nodes,
+//! [`UiConfig`] (theme and keymap names) for the full-screen client. No terminal crate is
+//! named here, so a node (and the node daemon) can depend on this module alone.
 //!
 //! A config file that cannot be read or parsed is an error value naming the file, line and key;
 //! callers show it and fall back to the defaults. Nothing here panics on user input.
 
-pub mod keymap;
 pub mod paths;
-pub mod theme;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -17,10 +17,16 @@ pub use paths::Paths;
 /// The name of the built-in demo agent, present in every configuration.
 pub const DEMO_AGENT: &str = "demo";
 
-/// `config.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `config.toml`: what the node reads and what the client's screen reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
+    pub node: NodeConfig,
+    pub ui: UiConfig,
+}
+
+/// The settings a node runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
     /// The agent used when none is named.
     pub default_agent: String,
     /// How long one prompt may run before it is cancelled (and the agent killed if it ignores
@@ -30,21 +36,76 @@ pub struct Config {
     pub cancel_grace_secs: u64,
     /// Agents by name, in the shape Zed users know: `command`, `args`, `env`.
     pub agents: BTreeMap<String, AgentDef>,
+}
+
+/// The settings of the full-screen client's looks and keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiConfig {
     /// Theme name (a file in `themes/`).
     pub theme: String,
     /// Keymap name (a file in `keymaps/`).
     pub keymap: String,
 }
 
-impl Default for Config {
+impl Default for NodeConfig {
     fn default() -> Self {
         Self {
             default_agent: DEMO_AGENT.into(),
             prompt_timeout_secs: 600,
             cancel_grace_secs: 5,
             agents: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
             theme: "dark".into(),
             keymap: "default".into(),
+        }
+    }
+}
+
+/// The file as written: one flat table, so unknown keys are errors with their line.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct File {
+    default_agent: String,
+    prompt_timeout_secs: u64,
+    cancel_grace_secs: u64,
+    agents: BTreeMap<String, AgentDef>,
+    theme: String,
+    keymap: String,
+}
+
+impl Default for File {
+    fn default() -> Self {
+        let (node, ui) = (NodeConfig::default(), UiConfig::default());
+        File {
+            default_agent: node.default_agent,
+            prompt_timeout_secs: node.prompt_timeout_secs,
+            cancel_grace_secs: node.cancel_grace_secs,
+            agents: node.agents,
+            theme: ui.theme,
+            keymap: ui.keymap,
+        }
+    }
+}
+
+impl From<File> for Config {
+    fn from(f: File) -> Config {
+        Config {
+            node: NodeConfig {
+                default_agent: f.default_agent,
+                prompt_timeout_secs: f.prompt_timeout_secs,
+                cancel_grace_secs: f.cancel_grace_secs,
+                agents: f.agents,
+            },
+            ui: UiConfig {
+                theme: f.theme,
+                keymap: f.keymap,
+            },
         }
     }
 }
@@ -89,11 +150,12 @@ impl Config {
 
     /// Parses config text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: describe_toml_error(text, &e),
         })?;
-        if config.prompt_timeout_secs == 0 {
+        let config = Config::from(file);
+        if config.node.prompt_timeout_secs == 0 {
             return Err(ConfigError::Parse {
                 path: path.to_owned(),
                 message: "prompt_timeout_secs must be at least 1".into(),
@@ -117,6 +179,27 @@ pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// The 1-based line of a byte offset (themes and keymaps).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// "FILE: line L, column C: MESSAGE (in `the offending line`)", on one line for a status bar
+/// (themes and keymaps).
+pub fn toml_error(label: &str, text: &str, e: &toml::de::Error) -> String {
+    let described = describe_toml_error(text, e);
+    let mut msg = format!("{label}: {}", described.replace('\n', "; "));
+    let src = e
+        .span()
+        .and_then(|span| text.lines().nth(line_of(text, span.start) - 1));
+    if let Some(src) = src.map(str::trim).filter(|s| !s.is_empty()) {
+        let short: String = src.chars().take(60).collect();
+        let more = if short.len() < src.len() { "…" } else { "" };
+        msg.push_str(&format!(" (in `{short}{more}`)"));
+    }
+    msg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,10 +217,10 @@ env = { GEMINI_API_KEY = "k" }
             Path::new("config.toml"),
         )
         .unwrap();
-        assert_eq!(c.default_agent, "gemini");
-        assert_eq!(c.agents["gemini"].args, vec!["--experimental-acp"]);
-        assert_eq!(c.agents["gemini"].env["GEMINI_API_KEY"], "k");
-        assert_eq!(c.prompt_timeout_secs, 600);
+        assert_eq!(c.node.default_agent, "gemini");
+        assert_eq!(c.node.agents["gemini"].args, vec!["--experimental-acp"]);
+        assert_eq!(c.node.agents["gemini"].env["GEMINI_API_KEY"], "k");
+        assert_eq!(c.node.prompt_timeout_secs, 600);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The agents a node can start: the user's `[agents.NAME]` entries plus the built-in demo
 //! agent, which is this very binary run as `praxis agent demo`.
 
-use crate::config::{AgentDef, Config, DEMO_AGENT};
+use crate::config::{AgentDef, NodeConfig, DEMO_AGENT};
 use crate::transport::stdio::AgentCommand;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ pub struct Connectors {
 impl Connectors {
     /// The demo agent (run from `praxis_exe`) plus every agent in `config`; a user entry named
     /// `demo` replaces the built-in one.
-    pub fn from_config(config: &Config, praxis_exe: &Path) -> Connectors {
+    pub fn from_config(config: &NodeConfig, praxis_exe: &Path) -> Connectors {
         let mut map = BTreeMap::new();
         map.insert(DEMO_AGENT.to_string(), demo(praxis_exe, &[]));
         for (name, def) in &config.agents {

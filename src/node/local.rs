@@ -7,7 +7,7 @@ use super::connectors::Connectors;
 use super::journal::Journal;
 use super::relay;
 use super::session::{NodeSession, SessionSpec};
-use crate::config::{Config, Paths};
+use crate::config::{NodeConfig, Paths};
 use crate::protocol::acp::{method, praxis_meta, set_field, PROTOCOL_VERSION};
 use crate::protocol::{Id, Incoming, Peer, RpcError};
 use crate::wire::{memory, Transport};
@@ -29,7 +29,7 @@ pub struct NodeSettings {
 
 impl NodeSettings {
     pub fn from_config(
-        config: &Config,
+        config: &NodeConfig,
         paths: Paths,
         praxis_exe: &std::path::Path,
     ) -> NodeSettings {

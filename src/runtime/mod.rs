@@ -119,8 +119,8 @@ pub async fn run(
 ) -> anyhow::Result<Option<crate::signals::Signal>> {
     let names = state::commands::names();
     let (keymap, keymap_err) =
-        crate::config::keymap::Keymap::load(&config.keymap, &paths.config_dir, &names);
-    let (theme, theme_err) = crate::config::theme::Theme::load(&config.theme, &paths.config_dir);
+        crate::keymap::Keymap::load(&config.ui.keymap, &paths.config_dir, &names);
+    let (theme, theme_err) = crate::ui::theme::Theme::load(&config.ui.theme, &paths.config_dir);
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| ".".into());
@@ -128,16 +128,16 @@ pub async fn run(
         keymap,
         theme.name().to_string(),
         cwd.clone(),
-        config.prompt_timeout_secs,
+        config.node.prompt_timeout_secs,
     );
     app.auto_start = Some(crate::node::SessionOptions {
-        agent: config.default_agent.clone(),
+        agent: config.node.default_agent.clone(),
         cwd: PathBuf::from(&cwd),
         yolo: false,
         prompt_timeout_secs: None,
     });
     app.history = crate::history::load(&paths.history_file(), state::HISTORY_LIMIT);
-    app.themes = crate::config::theme::Theme::available(&paths.config_dir);
+    app.themes = crate::ui::theme::Theme::available(&paths.config_dir);
     for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
         app.say(state::transcript::Level::Error, w);
     }
@@ -316,7 +316,7 @@ fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
     for effect in state::update(app, action) {
         if let Effect::SetTheme(name) = &effect {
             // The theme lives in the UI cache; switching it re-keys every render cache.
-            let (theme, err) = crate::config::theme::Theme::load(name, &cx.paths.config_dir);
+            let (theme, err) = crate::ui::theme::Theme::load(name, &cx.paths.config_dir);
             cx.cache.theme.set_theme(theme);
             if let Some(e) = err {
                 let _ = cx.tx.send(Action::Failed(e));

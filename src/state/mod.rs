@@ -21,7 +21,7 @@ pub use action::Action;
 pub use effect::Effect;
 pub use session::{Scroll, SessionView};
 
-use crate::config::keymap::Keymap;
+use crate::keymap::Keymap;
 use crate::node::client::SessionOptions;
 use transcript::Level;
 

@@ -10,11 +10,11 @@ pub mod md_stream;
 pub mod role_block;
 pub mod status_bar;
 pub mod text_wrap;
+pub mod theme;
 pub mod theme_view;
 pub mod windows;
 pub mod wrap;
 
-use crate::config::theme::Theme;
 use crate::state::{AppState, Overlay};
 use highlight::Highlighter;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -22,6 +22,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 use ratatui::Frame;
 use std::collections::HashMap;
+use theme::Theme;
 use theme_view::ThemeView;
 
 /// Render caches that survive between frames.

@@ -1,8 +1,8 @@
 //! Snapshot tests of every screen and widget on a `TestBackend`, at a few sizes down to 20×6.
 
 use super::*;
-use crate::config::keymap::Keymap;
 use crate::key::{Key, KeyCode, Modifiers};
+use crate::keymap::Keymap;
 use crate::node::client::{SessionCreated, SessionOptions};
 use crate::node::NodeEvent;
 use crate::protocol::acp::Update;
@@ -139,7 +139,7 @@ fn showcase() -> AppState {
 
 fn render(state: &AppState, w: u16, h: u16) -> String {
     let mut cache = UiCache::new(
-        crate::config::theme::Theme::default_dark(),
+        crate::ui::theme::Theme::default_dark(),
         Highlighter::new_blocking(),
     );
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();

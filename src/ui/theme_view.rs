@@ -4,7 +4,7 @@
 
 use super::highlight::Highlighter;
 use super::markdown::MdStyles;
-use crate::config::theme::Theme;
+use super::theme::Theme;
 use ratatui::style::Style;
 
 pub struct ThemeView {

@@ -8,7 +8,7 @@
 //! in `state`. Nothing here panics on user input: a bad file is an error naming file, line and
 //! key, and the caller gets the embedded default.
 
-use super::theme::{line_of, toml_error};
+use crate::config::{line_of, toml_error};
 pub use crate::key::{parse_key, Key};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use std::marker::PhantomData;
@@ -16,7 +16,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// The shipped keymaps (name, TOML text).
-const BUILTIN: &[(&str, &str)] = &[("default", include_str!("../../keymaps/default.toml"))];
+const BUILTIN: &[(&str, &str)] = &[("default", include_str!("../keymaps/default.toml"))];
 
 /// The command name that unbinds a key (and hides a "global" binding in that context).
 pub const UNBIND: &str = "none";

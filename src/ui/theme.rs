@@ -6,6 +6,7 @@
 //!
 //! It never panics on user input and never draws anything: widgets ask [`Theme::style`].
 
+use crate::config::{line_of, toml_error};
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -418,27 +419,6 @@ fn literal_color(s: &str) -> Result<Color, String> {
         }
     };
     Ok(c)
-}
-
-/// The 1-based line of a byte offset (shared with [`super::keymap`]).
-pub(super) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// "FILE: line L, column C: MESSAGE (in `the offending line`)", on one line for a status bar
-/// (shared with [`super::keymap`]).
-pub(super) fn toml_error(label: &str, text: &str, e: &toml::de::Error) -> String {
-    let described = super::describe_toml_error(text, e);
-    let mut msg = format!("{label}: {}", described.replace('\n', "; "));
-    let src = e
-        .span()
-        .and_then(|span| text.lines().nth(line_of(text, span.start) - 1));
-    if let Some(src) = src.map(str::trim).filter(|s| !s.is_empty()) {
-        let short: String = src.chars().take(60).collect();
-        let more = if short.len() < src.len() { "…" } else { "" };
-        msg.push_str(&format!(" (in `{short}{more}`)"));
-    }
-    msg
 }
 
 #[cfg(test)]
