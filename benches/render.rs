@@ -9,8 +9,7 @@ use criterion::{black_box, Criterion};
 use praxis::demo_agent::content::{chunks, markdown_of_size};
 use praxis::key::{Key, KeyCode, Modifiers};
 use praxis::keymap::Keymap;
-use praxis::node::client::{PromptDone, SessionCreated, SessionOptions};
-use praxis::node::NodeEvent;
+use praxis::node_api::{NodeEvent, PromptDone, SessionCreated, SessionOptions, StopReason};
 use praxis::protocol::acp::Update;
 use praxis::state::{commands, update, Action, AppState};
 use praxis::ui::highlight::Highlighter;
@@ -47,7 +46,6 @@ fn app() -> AppState {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
-        raw: json!({}),
     };
     update(
         &mut s,
@@ -81,9 +79,9 @@ fn prompt(s: &mut AppState, text: &str) {
 
 fn finish(s: &mut AppState) {
     let done = PromptDone {
-        stop_reason: "end_turn".into(),
+        stop_reason: StopReason::EndTurn,
         timed_out: false,
-        raw: json!({}),
+        usage: None,
     };
     update(
         s,

@@ -8,8 +8,8 @@
 //!
 //! Writing never panics: a closed stdout or stderr is ignored ([`say`]).
 
-use crate::node::client::{PermissionAnswer, PromptDone};
 use crate::node::{LocalNode, NodeClient, NodeEvent, NodeSettings, SessionOptions};
+use crate::node_api::{PermissionAnswer, PromptDone, StopReason};
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::RpcError;
 use crate::sanitize::sanitize;
@@ -100,7 +100,7 @@ pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
     drop(events);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.close(&session)).await;
     match outcome {
-        Ok(done) if done.stop_reason == "end_turn" => 0,
+        Ok(done) if done.stop_reason == StopReason::EndTurn => 0,
         Ok(done) => {
             let why = if done.timed_out {
                 " (prompt timed out)"

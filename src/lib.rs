@@ -13,6 +13,7 @@ pub mod history;
 pub mod key;
 pub mod keymap;
 pub mod node;
+pub mod node_api;
 pub mod protocol;
 pub mod runtime;
 pub mod sanitize;

@@ -413,7 +413,10 @@ async fn modes_can_be_set() {
         .new_session(&node.options("demo", false))
         .await
         .unwrap();
-    assert_eq!(created.modes.as_ref().unwrap()["currentModeId"], "default");
+    assert_eq!(
+        created.modes.as_ref().unwrap().current.as_deref(),
+        Some("default")
+    );
     node.client
         .set_mode(&created.session_id, "plan")
         .await

@@ -20,22 +20,35 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wire", &["sanitize"]),
     ("transport", &["wire", "sanitize"]),
     ("protocol", &["wire", "sanitize"]),
+    ("node_api", &["protocol"]),
     (
         "node",
-        &["wire", "transport", "protocol", "sanitize", "config"],
+        &[
+            "wire",
+            "transport",
+            "protocol",
+            "node_api",
+            "sanitize",
+            "config",
+        ],
     ),
     ("demo_agent", &["wire", "transport", "protocol"]),
     ("history", &["sanitize"]),
     ("transcript", &["sanitize"]),
-    // The state still names the node client's types (to be cut: issue 11).
-    ("state", &["protocol", "node", "key", "keymap", "sanitize"]),
+    (
+        "state",
+        &["protocol", "node_api", "key", "keymap", "sanitize"],
+    ),
     (
         "ui",
         &[
-            "state", "protocol", "node", "config", "key", "keymap", "sanitize",
+            "state", "protocol", "node_api", "config", "key", "keymap", "sanitize",
         ],
     ),
-    ("headless", &["node", "protocol", "sanitize", "signals"]),
+    (
+        "headless",
+        &["node", "node_api", "protocol", "sanitize", "signals"],
+    ),
     (
         "runtime",
         &[
@@ -44,6 +57,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "key",
             "keymap",
             "node",
+            "node_api",
             "protocol",
             "signals",
             "state",

@@ -11,7 +11,10 @@
 //! (up to [`COALESCE_LIMIT`] bytes) before they cross into the UI, so a flood of tiny chunks
 //! costs one event per burst, not one per chunk.
 
-use super::status::SessionStatus;
+pub use crate::node_api::{
+    Modes, NodeEvent, PermissionAnswer, PromptDone, SessionCreated, SessionOptions, SessionStatus,
+    SessionSummary, StopReason, Usage,
+};
 use crate::protocol::acp::{method, praxis_meta, schema, text_prompt, Update, PROTOCOL_VERSION};
 use crate::protocol::{Handled, Id, Incoming, Peer, RpcError};
 use crate::sanitize::{sanitize, sanitize_json, Sanitizer};
@@ -26,86 +29,6 @@ pub const EVENT_CAPACITY: usize = 256;
 
 /// The most text one merged chunk event carries.
 pub const COALESCE_LIMIT: usize = 16 * 1024;
-
-/// Something a node told the client.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NodeEvent {
-    Update {
-        session: String,
-        update: Update,
-    },
-    /// The agent asks; answer with [`NodeClient::answer_permission`] using `request`.
-    Permission {
-        request: Id,
-        session: String,
-        ask: Box<schema::RequestPermissionRequest>,
-    },
-    Status {
-        session: String,
-        status: SessionStatus,
-        reason: Option<String>,
-    },
-    /// YOLO approved a permission request without asking.
-    AutoApproved {
-        session: String,
-        title: String,
-        option: String,
-    },
-    /// Something the user should know about a session (a skipped frame, ...).
-    Notice {
-        session: String,
-        message: String,
-    },
-    /// The node connection ended.
-    Disconnected(String),
-}
-
-/// Options for a new session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionOptions {
-    pub agent: String,
-    pub cwd: PathBuf,
-    pub yolo: bool,
-    /// Overrides the node's default prompt timeout.
-    pub prompt_timeout_secs: Option<u64>,
-}
-
-/// What `session/new` returned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionCreated {
-    pub session_id: String,
-    pub agent_name: Option<String>,
-    pub prompt_timeout_secs: Option<u64>,
-    pub modes: Option<Value>,
-    pub raw: Value,
-}
-
-/// How a prompt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PromptDone {
-    pub stop_reason: String,
-    pub timed_out: bool,
-    pub raw: Value,
-}
-
-/// A session as `session/list` describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionSummary {
-    pub session_id: String,
-    pub connector: String,
-    pub status: SessionStatus,
-    pub reason: Option<String>,
-    pub yolo: bool,
-    pub created_ms: u64,
-    pub cwd: Option<PathBuf>,
-}
-
-/// An answer to a permission request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PermissionAnswer {
-    Selected(String),
-    Cancelled,
-}
 
 #[derive(Clone)]
 pub struct NodeClient {
@@ -190,8 +113,7 @@ impl NodeClient {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             prompt_timeout_secs: praxis_meta(&raw, "promptTimeoutSecs").and_then(Value::as_u64),
-            modes: raw.get("modes").cloned(),
-            raw,
+            modes: raw.get("modes").map(modes),
         })
     }
 
@@ -208,15 +130,15 @@ impl NodeClient {
         self.handled.reach(seq).await;
         let raw = clean(raw)?;
         Ok(PromptDone {
-            stop_reason: raw
-                .get("stopReason")
-                .and_then(Value::as_str)
-                .unwrap_or("end_turn")
-                .to_string(),
+            stop_reason: StopReason::from_wire(
+                raw.get("stopReason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("end_turn"),
+            ),
             timed_out: praxis_meta(&raw, "timedOut")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            raw,
+            usage: usage(&raw),
         })
     }
 
@@ -302,6 +224,32 @@ fn clean(result: Result<Value, RpcError>) -> Result<Value, RpcError> {
             Err(e)
         }
     }
+}
+
+/// A session's modes from `session/new`'s `modes`.
+fn modes(v: &Value) -> Modes {
+    Modes {
+        current: v
+            .get("currentModeId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        available: v
+            .get("availableModes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect(),
+    }
+}
+
+/// A prompt answer's `usage`, when it has both token counts.
+fn usage(raw: &Value) -> Option<Usage> {
+    let u = raw.get("usage")?;
+    Some(Usage {
+        input_tokens: u.get("inputTokens")?.as_u64()?,
+        output_tokens: u.get("outputTokens")?.as_u64()?,
+    })
 }
 
 fn parse_summary(v: &Value) -> Option<SessionSummary> {

@@ -16,9 +16,8 @@ pub mod journal;
 pub mod local;
 mod relay;
 mod session;
-pub mod status;
 
+pub use crate::node_api::SessionStatus;
 pub use client::{NodeClient, NodeEvent, SessionOptions};
 pub use connectors::Connectors;
 pub use local::{LocalNode, NodeSettings};
-pub use status::SessionStatus;

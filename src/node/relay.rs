@@ -10,7 +10,7 @@
 use super::agent::AgentEvents;
 use super::fs;
 use super::session::{kind_of, NodeSession};
-use super::status::SessionStatus;
+use crate::node_api::SessionStatus;
 use crate::protocol::acp::{method, set_field};
 use crate::protocol::{Id, Incoming, RpcError};
 use crate::sanitize::escape_for_log;

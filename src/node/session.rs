@@ -7,7 +7,7 @@
 
 use super::agent::AgentConn;
 use super::journal::{now_ms, Journal};
-use super::status::SessionStatus;
+use crate::node_api::SessionStatus;
 use crate::protocol::acp::{method, set_field};
 use crate::protocol::{Handled, Peer, RpcError};
 use serde_json::{json, Value};

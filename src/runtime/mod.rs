@@ -347,7 +347,7 @@ fn run_effect(
         Effect::NewSession { node, options } => {
             let Some(client) = node_of(node) else { return };
             tokio::spawn(async move {
-                let result = client.new_session(&options).await.map_err(|e| e.message);
+                let result = client.new_session(&options).await;
                 let _ = tx.send(Action::SessionCreated {
                     node,
                     options,
@@ -362,7 +362,7 @@ fn run_effect(
         } => {
             let Some(client) = node_of(node) else { return };
             tokio::spawn(async move {
-                let result = client.prompt(&session, &text).await.map_err(|e| e.message);
+                let result = client.prompt(&session, &text).await;
                 let _ = tx.send(Action::PromptDone { session, result });
             });
         }
@@ -411,11 +411,13 @@ fn run_effect(
         } => {
             let Some(client) = node_of(node) else { return };
             tokio::spawn(async move {
-                if let Err(e) = client.set_mode(&session, &mode).await {
-                    let _ = tx.send(Action::Failed(format!(
-                        "Could not set mode {mode}: {}",
-                        e.message
-                    )));
+                let result = client.set_mode(&session, &mode).await;
+                if result.is_err() {
+                    let _ = tx.send(Action::ModeSet {
+                        session,
+                        mode,
+                        result,
+                    });
                 }
             });
         }

@@ -2,8 +2,7 @@
 //! results of effects the runtime carried out.
 
 use crate::key::{Key, Mouse};
-use crate::node::client::{PromptDone, SessionCreated, SessionOptions};
-use crate::node::NodeEvent;
+use crate::node_api::{NodeEvent, PromptDone, RpcError, SessionCreated, SessionOptions};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -24,18 +23,23 @@ pub enum Action {
     SessionCreated {
         node: usize,
         options: SessionOptions,
-        result: Result<SessionCreated, String>,
+        result: Result<SessionCreated, RpcError>,
     },
     PromptDone {
         session: String,
-        result: Result<PromptDone, String>,
+        result: Result<PromptDone, RpcError>,
+    },
+    ModeSet {
+        session: String,
+        mode: String,
+        result: Result<(), RpcError>,
     },
     TranscriptSaved {
         session: String,
         result: Result<PathBuf, String>,
     },
     Copied(Result<&'static str, String>),
-    /// An effect failed; show why.
+    /// A local effect (history, theme) failed; show why.
     Failed(String),
     /// After a draw: the chat pane's total line count and height, for scrolling.
     Layout {

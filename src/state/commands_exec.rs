@@ -6,7 +6,7 @@ use super::effect::Effect;
 use super::slash::BUILTINS;
 use super::transcript::Level;
 use super::{AppState, Overlay};
-use crate::node::client::SessionOptions;
+use crate::node_api::SessionOptions;
 use std::path::PathBuf;
 
 /// What happened to the input.

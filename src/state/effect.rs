@@ -1,7 +1,7 @@
 //! What `update` asks the runtime to do. Effects are the only way state reaches the outside
 //! world (nodes, disk, clipboard).
 
-use crate::node::client::{PermissionAnswer, SessionOptions};
+use crate::node_api::{PermissionAnswer, SessionOptions};
 use crate::protocol::Id;
 use std::path::PathBuf;
 

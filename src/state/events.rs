@@ -6,10 +6,9 @@ use super::effect::Effect;
 use super::session::{AgentCommand, SessionView};
 use super::transcript::{Level, TurnState};
 use super::{AppState, NodeView, Overlay};
-use crate::node::{NodeEvent, SessionStatus};
+use crate::node_api::{ErrorKind, NodeEvent, RpcError, SessionStatus, StopReason};
 use crate::protocol::acp::{schema, Update};
 use crate::sanitize::sanitize;
-use serde_json::Value;
 
 pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     match action {
@@ -51,17 +50,8 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         options.cwd.display().to_string(),
                     );
                     if let Some(modes) = &created.modes {
-                        view.mode = modes
-                            .get("currentModeId")
-                            .and_then(Value::as_str)
-                            .map(sanitize);
-                        view.modes = modes
-                            .get("availableModes")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(sanitize))
-                            .collect();
+                        view.mode = modes.current.as_deref().map(sanitize);
+                        view.modes = modes.available.iter().map(|m| sanitize(m)).collect();
                     }
                     if options.yolo {
                         view.transcript.push_notice(
@@ -80,7 +70,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         .retain(|o| !matches!(o, Overlay::Form(_) | Overlay::Nodes));
                 }
                 Err(e) => {
-                    let msg = format!("Could not start {}: {e}", options.agent);
+                    let msg = format!("Could not start {}: {}", options.agent, describe(&e));
                     match state.form_mut() {
                         Some(f) => {
                             f.pending = false;
@@ -98,14 +88,14 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             s.prompt_in_flight = false;
             match result {
                 Ok(done) => {
-                    let tokens = usage(&done.raw);
+                    let tokens = done.usage.map(|u| (u.input_tokens, u.output_tokens));
                     if let Some((i, o)) = tokens {
                         s.tokens.0 += i;
                         s.tokens.1 += o;
                     }
-                    let turn_state = match done.stop_reason.as_str() {
-                        "end_turn" => TurnState::Done,
-                        "cancelled" => TurnState::Cancelled,
+                    let turn_state = match done.stop_reason {
+                        StopReason::EndTurn => TurnState::Done,
+                        StopReason::Cancelled => TurnState::Cancelled,
                         other => TurnState::Stopped(other.to_string()),
                     };
                     s.transcript.end_turn(turn_state, tokens);
@@ -115,6 +105,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     }
                 }
                 Err(e) => {
+                    let e = describe(&e);
                     s.transcript.end_turn(TurnState::Failed(e.clone()), None);
                     s.transcript.push_notice(Level::Error, e);
                 }
@@ -134,6 +125,17 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             }
             Err(e) => state.say(Level::Error, format!("Could not save the transcript: {e}")),
         },
+        Action::ModeSet {
+            mode,
+            result: Err(e),
+            ..
+        } => {
+            let why = match ErrorKind::of(&e) {
+                ErrorKind::Unsupported => "the agent does not support modes".to_string(),
+                _ => describe(&e),
+            };
+            state.say(Level::Error, format!("Could not set mode {mode}: {why}"));
+        }
         Action::Failed(e) => state.say(Level::Error, e),
         Action::Copied(result) => match result {
             Ok(how) => state.say(Level::Info, format!("Copied ({how})")),
@@ -143,12 +145,16 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
     }
 }
 
-fn usage(raw: &Value) -> Option<(u64, u64)> {
-    let u = raw.get("usage")?;
-    Some((
-        u.get("inputTokens")?.as_u64()?,
-        u.get("outputTokens")?.as_u64()?,
-    ))
+/// An error from a node as the user reads it: its message, and what to do where the kind
+/// says more than the message.
+fn describe(e: &RpcError) -> String {
+    match ErrorKind::of(e) {
+        ErrorKind::AuthRequired => format!(
+            "{} (the agent wants you to sign in: run its own login once, then try again)",
+            e.message
+        ),
+        _ => e.message.clone(),
+    }
 }
 
 /// How many events for not-yet-known sessions are kept.

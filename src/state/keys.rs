@@ -6,7 +6,7 @@ use super::session::Scroll;
 use super::transcript::Level;
 use super::{AppState, NewSessionForm, Overlay, CLOSE_GUARD_MS, FORM_FIELDS};
 use crate::key::{Key, KeyCode, Modifiers, Mouse};
-use crate::node::client::{PermissionAnswer, SessionOptions};
+use crate::node_api::{PermissionAnswer, SessionOptions};
 use std::path::PathBuf;
 
 pub(super) fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {

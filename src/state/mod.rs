@@ -22,7 +22,7 @@ pub use effect::Effect;
 pub use session::{Scroll, SessionView};
 
 use crate::keymap::Keymap;
-use crate::node::client::SessionOptions;
+use crate::node_api::SessionOptions;
 use transcript::Level;
 
 /// A node as the client sees it.
@@ -101,7 +101,7 @@ pub struct AppState {
     pub themes: Vec<String>,
     /// Node events for sessions not known yet: a session's first updates can arrive before
     /// the answer to `session/new` has been applied. Replayed when the session appears.
-    pub early_events: Vec<(usize, crate::node::NodeEvent)>,
+    pub early_events: Vec<(usize, crate::node_api::NodeEvent)>,
     /// Where the last transcript was saved (`/copy path`).
     pub last_transcript: Option<std::path::PathBuf>,
     pub quit: bool,

@@ -2,7 +2,7 @@
 //! draft, scroll position, and what the agent advertised (commands, modes, usage).
 
 use super::transcript::Transcript;
-use crate::node::SessionStatus;
+use crate::node_api::SessionStatus;
 use tui_textarea::TextArea;
 
 /// Where the chat view is scrolled to.

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::key::{Key, KeyCode, Modifiers};
-use crate::node::client::{PermissionAnswer, PromptDone, SessionCreated};
-use crate::node::NodeEvent;
+use crate::node_api::{
+    NodeEvent, PermissionAnswer, PromptDone, RpcError, SessionCreated, StopReason, Usage,
+};
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
 use serde_json::json;
@@ -51,7 +52,6 @@ fn app_with_session() -> AppState {
         agent_name: Some("demo".into()),
         prompt_timeout_secs: Some(600),
         modes: None,
-        raw: json!({}),
     };
     update(
         &mut s,
@@ -126,9 +126,12 @@ fn streamed_chunks_build_one_agent_turn_and_prompt_done_completes_it() {
     update(&mut s, chunk("Hel"));
     update(&mut s, chunk("lo \x1b[31mred"));
     let done = PromptDone {
-        stop_reason: "end_turn".into(),
+        stop_reason: StopReason::EndTurn,
         timed_out: false,
-        raw: json!({"stopReason": "end_turn", "usage": {"inputTokens": 12, "outputTokens": 34}}),
+        usage: Some(Usage {
+            input_tokens: 12,
+            output_tokens: 34,
+        }),
     };
     update(
         &mut s,
@@ -160,9 +163,9 @@ fn ctrl_c_cancels_while_working_and_needs_two_presses_to_close_when_idle() {
         }]
     );
     let done = PromptDone {
-        stop_reason: "cancelled".into(),
+        stop_reason: StopReason::Cancelled,
         timed_out: false,
-        raw: json!({}),
+        usage: None,
     };
     update(
         &mut s,
@@ -283,7 +286,7 @@ fn nodes_window_opens_a_form_and_submits_a_session() {
         Action::SessionCreated {
             node: 0,
             options: options.clone(),
-            result: Err("agent `py` requires authentication".into()),
+            result: Err(RpcError::new(-32000, "agent `py` requires authentication")),
         },
     );
     let f = s.form_mut().unwrap();
@@ -382,9 +385,9 @@ fn up_and_down_recall_earlier_prompts() {
             Action::PromptDone {
                 session: "s1".into(),
                 result: Ok(PromptDone {
-                    stop_reason: "end_turn".into(),
+                    stop_reason: StopReason::EndTurn,
                     timed_out: false,
-                    raw: json!({}),
+                    usage: None,
                 }),
             },
         );
@@ -430,7 +433,7 @@ fn a_failed_session_shows_why_and_refuses_prompts() {
             node: 0,
             event: NodeEvent::Status {
                 session: "s1".into(),
-                status: crate::node::SessionStatus::Failed,
+                status: crate::node_api::SessionStatus::Failed,
                 reason: Some("agent exited (exit status 3)".into()),
             },
         },
@@ -708,7 +711,6 @@ fn updates_that_arrive_before_session_new_is_applied_are_kept() {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
-        raw: json!({}),
     };
     update(
         &mut s,

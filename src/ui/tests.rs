@@ -3,8 +3,7 @@
 use super::*;
 use crate::key::{Key, KeyCode, Modifiers};
 use crate::keymap::Keymap;
-use crate::node::client::{SessionCreated, SessionOptions};
-use crate::node::NodeEvent;
+use crate::node_api::{NodeEvent, SessionCreated, SessionOptions, StopReason, Usage};
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
 use crate::state::{commands, update, Action};
@@ -38,7 +37,6 @@ fn open_session(s: &mut AppState, id: &str, yolo: bool) {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
-        raw: json!({}),
     };
     update(
         s,
@@ -181,10 +179,13 @@ fn finished_turn_with_tokens_and_yolo() {
         "s1",
         json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "Hello! \u{1b}[31mred\u{1b}[0m"}}),
     );
-    let done = crate::node::client::PromptDone {
-        stop_reason: "end_turn".into(),
+    let done = crate::node_api::PromptDone {
+        stop_reason: StopReason::EndTurn,
         timed_out: false,
-        raw: json!({"stopReason": "end_turn", "usage": {"inputTokens": 2311, "outputTokens": 246}}),
+        usage: Some(Usage {
+            input_tokens: 2311,
+            output_tokens: 246,
+        }),
     };
     update(
         &mut s,

@@ -1,0 +1,271 @@
+//! The node API: the vocabulary a node and its clients share, as data only (no I/O, no
+//! JSON): events a node reports, options for a new session, what calls return, session
+//! statuses, stop reasons, usage, modes and typed errors. `node` speaks it on the node's
+//! side and the node client (`node::client::NodeClient`) translates the wire's JSON into it,
+//! so the app state depends on this module and not on the node's client or its transport.
+//!
+//! The session lifecycle ([`SessionStatus`]): initializing → idle ⇄ working → (failed |
+//! closed), with `needs_permission` while a permission request waits for an answer.
+
+pub use crate::protocol::acp::{schema, Update};
+pub use crate::protocol::jsonrpc::codes;
+pub use crate::protocol::{Id, RpcError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Initializing,
+    Idle,
+    Working,
+    NeedsPermission,
+    Failed,
+    Closed,
+}
+
+impl SessionStatus {
+    /// Whether the session can still take prompts (now or after the current one).
+    pub fn is_live(self) -> bool {
+        !matches!(self, SessionStatus::Failed | SessionStatus::Closed)
+    }
+
+    /// Whether a prompt is in flight.
+    pub fn is_busy(self) -> bool {
+        matches!(
+            self,
+            SessionStatus::Working | SessionStatus::NeedsPermission
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::Initializing => "initializing",
+            SessionStatus::Idle => "idle",
+            SessionStatus::Working => "working",
+            SessionStatus::NeedsPermission => "needs permission",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Something a node told the client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeEvent {
+    Update {
+        session: String,
+        update: Update,
+    },
+    /// The agent asks; answer with [`NodeClient::answer_permission`] using `request`.
+    Permission {
+        request: Id,
+        session: String,
+        ask: Box<schema::RequestPermissionRequest>,
+    },
+    Status {
+        session: String,
+        status: SessionStatus,
+        reason: Option<String>,
+    },
+    /// YOLO approved a permission request without asking.
+    AutoApproved {
+        session: String,
+        title: String,
+        option: String,
+    },
+    /// Something the user should know about a session (a skipped frame, ...).
+    Notice {
+        session: String,
+        message: String,
+    },
+    /// The node connection ended.
+    Disconnected(String),
+}
+
+/// Options for a new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOptions {
+    pub agent: String,
+    pub cwd: PathBuf,
+    pub yolo: bool,
+    /// Overrides the node's default prompt timeout.
+    pub prompt_timeout_secs: Option<u64>,
+}
+
+/// What `session/new` returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionCreated {
+    pub session_id: String,
+    pub agent_name: Option<String>,
+    pub prompt_timeout_secs: Option<u64>,
+    pub modes: Option<Modes>,
+}
+
+/// How a prompt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptDone {
+    pub stop_reason: StopReason,
+    pub timed_out: bool,
+    pub usage: Option<Usage>,
+}
+
+/// A session as `session/list` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub session_id: String,
+    pub connector: String,
+    pub status: SessionStatus,
+    pub reason: Option<String>,
+    pub yolo: bool,
+    pub created_ms: u64,
+    pub cwd: Option<PathBuf>,
+}
+
+/// An answer to a permission request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PermissionAnswer {
+    Selected(String),
+    Cancelled,
+}
+
+/// A session's modes as the agent advertised them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Modes {
+    pub current: Option<String>,
+    pub available: Vec<String>,
+}
+
+/// Why a turn ended (ACP's `stopReason`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    EndTurn,
+    Cancelled,
+    MaxTokens,
+    MaxTurnRequests,
+    Refusal,
+    /// A reason this version does not know, as the agent wrote it.
+    Other(String),
+}
+
+impl StopReason {
+    pub fn from_wire(s: &str) -> StopReason {
+        match s {
+            "end_turn" => StopReason::EndTurn,
+            "cancelled" => StopReason::Cancelled,
+            "max_tokens" => StopReason::MaxTokens,
+            "max_turn_requests" => StopReason::MaxTurnRequests,
+            "refusal" => StopReason::Refusal,
+            other => StopReason::Other(other.to_string()),
+        }
+    }
+
+    /// The wire name ("end_turn", ...).
+    pub fn as_str(&self) -> &str {
+        match self {
+            StopReason::EndTurn => "end_turn",
+            StopReason::Cancelled => "cancelled",
+            StopReason::MaxTokens => "max_tokens",
+            StopReason::MaxTurnRequests => "max_turn_requests",
+            StopReason::Refusal => "refusal",
+            StopReason::Other(s) => s,
+        }
+    }
+}
+
+/// Compares with the wire name: `stop_reason == "end_turn"`.
+impl PartialEq<&str> for StopReason {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tokens a turn used, when the agent reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// What kind of failure an [`RpcError`] is, so the client can tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The agent needs `authenticate` first.
+    AuthRequired,
+    /// The session or resource does not exist.
+    NotFound,
+    /// The peer does not offer the method (a capability it lacks).
+    Unsupported,
+    /// The request was malformed or its params wrong.
+    Invalid,
+    /// The request was cancelled.
+    Cancelled,
+    /// The connection ended before the answer came.
+    Disconnected,
+    /// Anything else the other side reported.
+    Other,
+}
+
+impl ErrorKind {
+    pub fn of(e: &RpcError) -> ErrorKind {
+        match e.code {
+            codes::AUTH_REQUIRED => ErrorKind::AuthRequired,
+            codes::RESOURCE_NOT_FOUND => ErrorKind::NotFound,
+            codes::METHOD_NOT_FOUND => ErrorKind::Unsupported,
+            codes::INVALID_PARAMS | codes::INVALID_REQUEST | codes::PARSE_ERROR => {
+                ErrorKind::Invalid
+            }
+            codes::REQUEST_CANCELLED => ErrorKind::Cancelled,
+            codes::CONNECTION_CLOSED => ErrorKind::Disconnected,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_round_trip_their_wire_names() {
+        for name in [
+            "end_turn",
+            "cancelled",
+            "max_tokens",
+            "max_turn_requests",
+            "refusal",
+            "paused",
+        ] {
+            assert_eq!(StopReason::from_wire(name).as_str(), name);
+        }
+        assert_eq!(StopReason::from_wire("refusal"), StopReason::Refusal);
+        assert_eq!(
+            StopReason::from_wire("paused"),
+            StopReason::Other("paused".into())
+        );
+        assert!(StopReason::EndTurn == "end_turn");
+    }
+
+    #[test]
+    fn errors_are_told_apart_by_code() {
+        let kind = |code| ErrorKind::of(&RpcError::new(code, "x"));
+        assert_eq!(kind(codes::AUTH_REQUIRED), ErrorKind::AuthRequired);
+        assert_eq!(kind(codes::METHOD_NOT_FOUND), ErrorKind::Unsupported);
+        assert_eq!(kind(codes::CONNECTION_CLOSED), ErrorKind::Disconnected);
+        assert_eq!(kind(codes::RESOURCE_NOT_FOUND), ErrorKind::NotFound);
+        assert_eq!(kind(-1), ErrorKind::Other);
+    }
+}
