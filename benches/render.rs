@@ -11,7 +11,7 @@ use praxis::key::{Key, KeyCode, Modifiers};
 use praxis::keymap::Keymap;
 use praxis::node_api::{NodeEvent, PromptDone, SessionCreated, SessionOptions, StopReason};
 use praxis::protocol::acp::Update;
-use praxis::state::{commands, update, Action, AppState};
+use praxis::state::{command, update, Action, AppState};
 use praxis::ui::highlight::Highlighter;
 use praxis::ui::theme::Theme;
 use praxis::ui::{draw_into, UiCache};
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 fn app() -> AppState {
     let mut s = AppState::new(
-        Keymap::default_keymap(&commands::names()),
+        Keymap::default_keymap(&command::names()),
         "dark".into(),
         "/w".into(),
         600,

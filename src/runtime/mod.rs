@@ -117,7 +117,7 @@ pub async fn run(
     warnings: Vec<String>,
     started: Instant,
 ) -> anyhow::Result<Option<crate::signals::Signal>> {
-    let names = state::commands::names();
+    let names = state::command::names();
     let (keymap, keymap_err) =
         crate::keymap::Keymap::load(&config.ui.keymap, &paths.config_dir, &names);
     let (theme, theme_err) = crate::ui::theme::Theme::load(&config.ui.theme, &paths.config_dir);

@@ -8,16 +8,19 @@
 //! the chat pane; the top one decides the key context.
 
 pub mod action;
-pub mod commands;
-mod commands_exec;
+pub mod command;
+mod completion;
 pub mod effect;
 mod events;
+mod execute;
 mod keys;
+mod ops;
 pub mod session;
 pub mod slash;
 pub mod transcript;
 
 pub use action::Action;
+pub use command::{Command, Context};
 pub use effect::Effect;
 pub use session::{Scroll, SessionView};
 
@@ -168,16 +171,16 @@ impl AppState {
 
     /// The key context: the top overlay, else the chat (or its permission prompt), else the
     /// Nodes window, which is the home screen when no session is shown.
-    pub fn context(&self) -> &'static str {
+    pub fn context(&self) -> Context {
         match self.overlays.last() {
-            Some(Overlay::Help) => "help",
-            Some(Overlay::Form(_)) => "form",
-            Some(Overlay::Sessions) => "sessions",
-            Some(Overlay::Nodes) => "nodes",
+            Some(Overlay::Help) => Context::Help,
+            Some(Overlay::Form(_)) => Context::Form,
+            Some(Overlay::Sessions) => Context::Sessions,
+            Some(Overlay::Nodes) => Context::Nodes,
             None => match self.active_session() {
-                Some(s) if s.transcript.has_pending_permission() => "permission",
-                Some(_) => "chat",
-                None => "nodes",
+                Some(s) if s.transcript.has_pending_permission() => Context::Permission,
+                Some(_) => Context::Chat,
+                None => Context::Nodes,
             },
         }
     }

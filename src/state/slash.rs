@@ -1,94 +1,9 @@
-//! Slash commands: the built-in catalog (each with a one-line description; routed roots such
-//! as `/session` take subcommands), the agent's advertised commands merged in, and the
+//! Slash completion: the built-in slash commands (from [`super::command::TABLE`]; routed roots
+//! such as `/session` take subcommands), the agent's advertised commands merged in, and the
 //! completion candidates for a buffer — commands by strict prefix, then subcommands and
 //! arguments (session ids, theme names, modes) once a root and a space are typed.
 
 use super::session::AgentCommand;
-
-pub struct Builtin {
-    pub name: &'static str,
-    pub description: &'static str,
-    /// Takes a subcommand (`/session list`): accepting it adds a trailing space.
-    pub routed: bool,
-}
-
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "help",
-        description: "Show keys and commands",
-        routed: false,
-    },
-    Builtin {
-        name: "status",
-        description: "Node, agent, session id, status, cwd, YOLO, tokens",
-        routed: false,
-    },
-    Builtin {
-        name: "history",
-        description: "Earlier prompts",
-        routed: false,
-    },
-    Builtin {
-        name: "transcript",
-        description: "Save the transcript now (/transcript PATH to choose the file)",
-        routed: false,
-    },
-    Builtin {
-        name: "cancel",
-        description: "Cancel the running prompt",
-        routed: false,
-    },
-    Builtin {
-        name: "stop",
-        description: "Close this session",
-        routed: false,
-    },
-    Builtin {
-        name: "detach",
-        description: "Pause: hide the chat, the session keeps running",
-        routed: false,
-    },
-    Builtin {
-        name: "quit",
-        description: "Quit praxis",
-        routed: false,
-    },
-    Builtin {
-        name: "yolo",
-        description: "Toggle auto-approval for this session",
-        routed: false,
-    },
-    Builtin {
-        name: "mode",
-        description: "Show or set the agent's session mode (/mode ID)",
-        routed: true,
-    },
-    Builtin {
-        name: "copy",
-        description: "Copy the last answer (/copy code, /copy path)",
-        routed: true,
-    },
-    Builtin {
-        name: "theme",
-        description: "Switch the theme (/theme NAME)",
-        routed: true,
-    },
-    Builtin {
-        name: "new",
-        description: "New session with the same agent",
-        routed: false,
-    },
-    Builtin {
-        name: "session",
-        description: "Sessions: list, resume ID, close ID",
-        routed: true,
-    },
-    Builtin {
-        name: "node",
-        description: "Nodes: list, status",
-        routed: true,
-    },
-];
 
 /// Where a candidate comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,13 +50,12 @@ pub fn candidates(buffer: &str, cx: &Context<'_>) -> Vec<Candidate> {
     }
     match body.split_once(' ') {
         None => {
-            let mut out: Vec<Candidate> = BUILTINS
-                .iter()
-                .filter(|b| b.name.starts_with(body))
-                .map(|b| Candidate {
-                    insert: format!("/{}{}", b.name, if b.routed { " " } else { "" }),
-                    label: format!("/{}", b.name),
-                    description: b.description.to_string(),
+            let mut out: Vec<Candidate> = super::command::slash_commands()
+                .filter(|(name, _, _)| name.starts_with(body))
+                .map(|(name, description, routed)| Candidate {
+                    insert: format!("/{name}{}", if routed { " " } else { "" }),
+                    label: format!("/{name}"),
+                    description: description.to_string(),
                     source: Source::Builtin,
                 })
                 .collect();

@@ -31,7 +31,7 @@ fn typed(state: &mut AppState, text: &str) {
 
 /// An app with one connected node (agents demo, py) and one open demo session "s1".
 fn app_with_session() -> AppState {
-    let keymap = crate::keymap::Keymap::default_keymap(&commands::names());
+    let keymap = crate::keymap::Keymap::default_keymap(&command::names());
     let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
     update(
         &mut s,
@@ -683,7 +683,7 @@ fn ctrl_r_searches_history() {
 
 #[test]
 fn updates_that_arrive_before_session_new_is_applied_are_kept() {
-    let keymap = crate::keymap::Keymap::default_keymap(&commands::names());
+    let keymap = crate::keymap::Keymap::default_keymap(&command::names());
     let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
     s.auto_start = Some(SessionOptions {
         agent: "demo".into(),

@@ -15,7 +15,7 @@ pub mod theme_view;
 pub mod windows;
 pub mod wrap;
 
-use crate::state::{AppState, Overlay};
+use crate::state::{command, AppState, Context, Overlay};
 use highlight::Highlighter;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -93,10 +93,12 @@ pub fn draw_into(
         layout = (total, chat_area.height as usize);
         if input_area.height > 0 {
             let t = &cache.theme;
-            let busy = match (session.prompt_in_flight, input_area.width) {
-                (true, w) if w >= 40 => " working… Ctrl+C cancels ",
-                (true, _) => " working… ",
-                _ => "",
+            let cancel =
+                command::first_key(&state.keymap, Context::Chat, "session.cancel_or_close");
+            let busy = match (session.prompt_in_flight, input_area.width, cancel) {
+                (true, w, Some(k)) if w >= 40 => format!(" working… {k} cancels "),
+                (true, _, _) => " working… ".to_string(),
+                _ => String::new(),
             };
             let block = Block::default()
                 .borders(Borders::TOP | Borders::BOTTOM)
@@ -133,7 +135,7 @@ pub fn draw_into(
         match o {
             Overlay::Nodes => windows::nodes(buf, over, state, t),
             Overlay::Sessions => windows::sessions(buf, over, state, t),
-            Overlay::Form(form) => windows::form(buf, over, form, t),
+            Overlay::Form(form) => windows::form(buf, over, form, &state.keymap, t),
             Overlay::Help => windows::help(buf, over, state, t),
         }
     }

@@ -6,13 +6,13 @@ use crate::keymap::Keymap;
 use crate::node_api::{NodeEvent, SessionCreated, SessionOptions, StopReason, Usage};
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
-use crate::state::{commands, update, Action};
+use crate::state::{command, update, Action};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Value};
 
 fn app() -> AppState {
-    let keymap = Keymap::default_keymap(&commands::names());
+    let keymap = Keymap::default_keymap(&command::names());
     let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
     update(
         &mut s,

@@ -2,7 +2,8 @@
 //! the Active Sessions overlay, and the help screen listing the active key bindings.
 
 use super::theme_view::ThemeView;
-use crate::state::{commands, AppState, NewSessionForm};
+use crate::keymap::Keymap;
+use crate::state::{command, AppState, Context, NewSessionForm};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -46,7 +47,15 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         buf,
         rect,
         "Nodes",
-        "Enter new session · Ctrl+W sessions · Esc close",
+        &command::key_hints(
+            &state.keymap,
+            Context::Nodes,
+            &[
+                ("nodes.new_session", "new session"),
+                ("sessions.toggle", "sessions"),
+                ("window.close", "close"),
+            ],
+        ),
         t,
     );
     let mut row = 0;
@@ -113,13 +122,22 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     }
 }
 
-pub fn form(buf: &mut Buffer, area: Rect, f: &NewSessionForm, t: &ThemeView) {
+pub fn form(buf: &mut Buffer, area: Rect, f: &NewSessionForm, keymap: &Keymap, t: &ThemeView) {
     let rect = centered(area, 64, 10);
     let inner = frame(
         buf,
         rect,
         &format!("New session · {}", f.agent),
-        "Tab move · Space toggle · Enter start · Esc cancel",
+        &command::key_hints(
+            keymap,
+            Context::Form,
+            &[
+                ("nav.down", "move"),
+                ("form.toggle", "toggle"),
+                ("form.submit", "start"),
+                ("window.close", "cancel"),
+            ],
+        ),
         t,
     );
     let field = |i: usize, label: &str, value: String| {
@@ -197,7 +215,15 @@ pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         buf,
         rect,
         "Active Sessions",
-        "Enter resume · d discard · Esc close",
+        &command::key_hints(
+            &state.keymap,
+            Context::Sessions,
+            &[
+                ("sessions.resume", "resume"),
+                ("sessions.discard", "discard"),
+                ("window.close", "close"),
+            ],
+        ),
         t,
     );
     let live = state.live_sessions();
@@ -207,7 +233,10 @@ pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             inner,
             0,
             Line::from(Span::styled(
-                "No live sessions. Ctrl+L opens the Nodes window.",
+                match command::first_key(&state.keymap, Context::Sessions, "nodes.toggle") {
+                    Some(k) => format!("No live sessions. {k} opens the Nodes window."),
+                    None => "No live sessions.".to_string(),
+                },
                 t.style("ui.dim"),
             )),
         );
@@ -267,9 +296,17 @@ pub fn age(ms: u64) -> String {
 
 pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     let rect = centered(area, 84, area.height.saturating_sub(2).max(3));
-    let inner = frame(buf, rect, "Keys", "↑↓ PgUp PgDn scroll · Esc close", t);
+    let close = command::key_hints(&state.keymap, Context::Help, &[("window.close", "close")]);
+    let inner = frame(
+        buf,
+        rect,
+        "Keys",
+        &format!("↑↓ PgUp PgDn scroll · {close}"),
+        t,
+    );
     let mut lines: Vec<Line<'static>> = Vec::new();
-    for ctx in ["global", "chat", "permission", "nodes", "sessions", "form"] {
+    for ctx in Context::ALL.into_iter().filter(|c| *c != Context::Help) {
+        let ctx = ctx.name();
         let bindings = state.keymap.bindings(ctx);
         if bindings.is_empty() {
             continue;
@@ -299,7 +336,7 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
                     format!("  {:<keys_width$}", keys.join(", ")),
                     t.style("ui.help.key"),
                 ),
-                Span::styled(commands::doc(&cmd).to_string(), t.style("ui.text")),
+                Span::styled(command::doc(&cmd).to_string(), t.style("ui.text")),
             ]));
         }
     }
@@ -307,10 +344,10 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         "slash commands (Tab completes)",
         t.style("ui.title"),
     )));
-    for b in crate::state::slash::BUILTINS {
+    for (name, description, _) in command::slash_commands() {
         lines.push(Line::from(vec![
-            Span::styled(format!("  /{:<14}", b.name), t.style("ui.help.key")),
-            Span::styled(b.description.to_string(), t.style("ui.text")),
+            Span::styled(format!("  /{name:<14}"), t.style("ui.help.key")),
+            Span::styled(description.to_string(), t.style("ui.text")),
         ]));
     }
     let max_scroll = lines.len().saturating_sub(inner.height as usize);

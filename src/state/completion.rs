@@ -1,0 +1,67 @@
+//! The completion popup's contents: slash commands, their arguments, or earlier prompts
+//! (history search), re-filtered as the input changes.
+
+use super::transcript::Level;
+use super::AppState;
+
+/// Candidates for the open popup: slash completion or history search.
+fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>, bool)> {
+    let s = state.active_session()?;
+    let text = s.input_text();
+    if state.completion.as_ref().is_some_and(|c| c.history) {
+        return Some((super::slash::history_matches(&state.history, &text), true));
+    }
+    let sessions: Vec<(String, String)> = state
+        .live_sessions()
+        .iter()
+        .map(|s| (s.id.clone(), s.agent.clone()))
+        .collect();
+    let cx = super::slash::Context {
+        agent_commands: &s.commands,
+        sessions: &sessions,
+        themes: &state.themes,
+        modes: &s.modes,
+    };
+    Some((super::slash::candidates(&text, &cx), false))
+}
+
+/// Opens the popup: slash completion (Tab) or history search (Ctrl+R).
+pub(super) fn open_popup(state: &mut AppState, history: bool) {
+    let Some(text) = state.active_session().map(|s| s.input_text()) else {
+        return;
+    };
+    if !history && !text.starts_with('/') {
+        state.say(Level::Info, "Tab completes commands: start with /");
+        return;
+    }
+    state.completion = Some(super::slash::Completion {
+        items: Vec::new(),
+        selected: 0,
+        history,
+    });
+    refilter(state);
+    if state.completion.is_none() {
+        let msg = if history {
+            "No earlier prompt matches".to_string()
+        } else {
+            format!("No command starts with {text}")
+        };
+        state.say(Level::Info, msg);
+    }
+}
+
+/// Re-filters the open popup for the current buffer (strict prefix); closes it when nothing
+/// matches.
+pub(super) fn refilter(state: &mut AppState) {
+    if state.completion.is_none() {
+        return;
+    }
+    state.completion = match current_candidates(state) {
+        Some((items, history)) if !items.is_empty() => Some(super::slash::Completion {
+            items,
+            selected: 0,
+            history,
+        }),
+        _ => None,
+    };
+}

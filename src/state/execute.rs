@@ -1,0 +1,364 @@
+//! The one command executor: [`execute`] runs a [`Command`], whether a key (through the keymap)
+//! or a slash command (through [`run_slash`]) produced it. Slash commands the agent
+//! advertised are sent to it as prompts; anything else is refused with a clear message and
+//! nothing reaches the agent.
+
+use super::command::{parse_slash, Command, Context, CopyWhat, ScrollTo, Slash};
+use super::effect::Effect;
+use super::ops;
+use super::session::Scroll;
+use super::transcript::Level;
+use super::{AppState, Overlay};
+use crate::node_api::SessionOptions;
+use std::path::PathBuf;
+
+/// Whether a command did what it was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Done,
+    /// Refused with a message; a typed command stays in the input so it can be fixed.
+    Refused,
+}
+
+/// What happened to a line typed with a leading `/`.
+pub(super) enum SlashOutcome {
+    /// Handled here; clear the input.
+    Done,
+    /// An agent command: send the text as a prompt.
+    SendToAgent,
+    /// Refused; keep the input so it can be fixed.
+    Refused,
+}
+
+/// Runs a slash command typed into the chat input.
+pub(super) fn run_slash(state: &mut AppState, text: &str, fx: &mut Vec<Effect>) -> SlashOutcome {
+    let Some(s) = state.active_session() else {
+        return SlashOutcome::Refused;
+    };
+    match parse_slash(text) {
+        Slash::Builtin(cmd) => match execute(state, cmd, fx) {
+            Outcome::Done => SlashOutcome::Done,
+            Outcome::Refused => SlashOutcome::Refused,
+        },
+        Slash::BadArgs(e) => {
+            state.say(Level::Error, e);
+            SlashOutcome::Refused
+        }
+        Slash::Other(name) if s.commands.iter().any(|c| c.name == name) => {
+            SlashOutcome::SendToAgent
+        }
+        Slash::Other(name) => {
+            let hint = ops::key_hint(state, Context::Chat, "complete", "Tab");
+            state.say(
+                Level::Error,
+                format!("Unknown command /{name} — nothing was sent ({hint} lists commands)"),
+            );
+            SlashOutcome::Refused
+        }
+    }
+}
+
+/// Runs one command against the state.
+pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) -> Outcome {
+    match cmd {
+        Command::Quit => {
+            state.quit = true;
+            fx.push(Effect::Quit);
+        }
+        Command::Help => {
+            if state.overlays.last() != Some(&Overlay::Help) {
+                state.help_scroll = 0;
+                state.overlays.push(Overlay::Help);
+            }
+        }
+        Command::ToggleNodes => ops::toggle(state, Overlay::Nodes),
+        Command::ToggleSessions => ops::toggle(state, Overlay::Sessions),
+        Command::CloseWindow => {
+            state.overlays.pop();
+        }
+        Command::Send => ops::send(state, fx),
+        Command::Newline => {
+            if let Some(s) = state.active_session_mut() {
+                s.input.insert_newline();
+            }
+        }
+        Command::CancelOrClose => ops::cancel_or_close(state, fx),
+        Command::Cancel => match state.active_session() {
+            Some(s) if s.prompt_in_flight => {
+                let (node, session) = (s.node, s.id.clone());
+                fx.push(Effect::Cancel { node, session });
+                state.say(Level::Info, "Cancelling…");
+            }
+            _ => state.say(Level::Info, "Nothing to cancel"),
+        },
+        Command::Pause => {
+            if let Some(s) = state.active.take() {
+                let hint = ops::key_hint(state, Context::Nodes, "sessions.toggle", "/session");
+                state.say(
+                    Level::Info,
+                    format!(
+                        "Paused {} — it keeps running; {hint} lists sessions",
+                        ops::short(&s)
+                    ),
+                );
+            }
+        }
+        Command::Stop => {
+            if let Some(id) = state.active.clone() {
+                ops::close_session(state, &id, fx);
+            }
+        }
+        Command::SaveTranscript(path) => {
+            if let Some(id) = state.active.clone() {
+                fx.push(Effect::SaveTranscript { session: id, path });
+            }
+        }
+        Command::Copy(what) => {
+            let text = match what {
+                CopyWhat::Answer => state
+                    .active_session()
+                    .and_then(|s| s.transcript.last_answer()),
+                CopyWhat::Code => state
+                    .active_session()
+                    .and_then(|s| s.transcript.last_code_block()),
+                CopyWhat::Path => state
+                    .last_transcript
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+            };
+            match text {
+                Some(t) => fx.push(Effect::Copy(t)),
+                None => state.say(Level::Warning, "Nothing to copy yet"),
+            }
+        }
+        Command::ToggleYolo => ops::toggle_yolo(state, fx),
+        Command::ToggleThoughts => state.show_thoughts = !state.show_thoughts,
+        Command::ToggleTools => state.show_tool_output = !state.show_tool_output,
+        Command::Scroll(to) => scroll(state, to),
+        Command::Complete => super::completion::open_popup(state, false),
+        Command::HistorySearch => super::completion::open_popup(state, true),
+        Command::NavUp => ops::navigate(state, -1),
+        Command::NavDown => ops::navigate(state, 1),
+        Command::NewSessionForm => ops::open_form(state),
+        Command::ResumeSelected => {
+            if let Some(id) = ops::selected_session(state) {
+                state.active = Some(id);
+                state.overlays.clear();
+            }
+        }
+        Command::DiscardSelected => {
+            if let Some(id) = ops::selected_session(state) {
+                ops::close_session(state, &id, fx);
+            }
+        }
+        Command::FormToggle => {
+            if let Some(f) = state.form_mut() {
+                if f.field == 0 {
+                    f.yolo = !f.yolo;
+                }
+            }
+        }
+        Command::FormSubmit => ops::submit_form(state, fx),
+        Command::PermissionChoose => ops::answer_permission(state, None, fx),
+        Command::PermissionReject => ops::reject_permission(state, fx),
+        Command::Status => status(state),
+        Command::History => history(state),
+        Command::Mode(mode) => return set_mode(state, mode, fx),
+        Command::Theme(name) => {
+            if state.themes.contains(&name) {
+                state.theme = name.clone();
+                fx.push(Effect::SetTheme(name));
+            } else {
+                state.say(
+                    Level::Error,
+                    format!("No theme `{name}` (available: {})", state.themes.join(", ")),
+                );
+                return Outcome::Refused;
+            }
+        }
+        Command::New => {
+            let Some(s) = state.active_session() else {
+                return Outcome::Refused;
+            };
+            let (node, agent, cwd) = (s.node, s.agent.clone(), s.cwd.clone());
+            state.starting.push((agent.clone(), state.now_ms));
+            fx.push(Effect::NewSession {
+                node,
+                options: SessionOptions {
+                    agent,
+                    cwd: PathBuf::from(cwd),
+                    yolo: false,
+                    prompt_timeout_secs: None,
+                },
+            });
+        }
+        Command::SessionList => session_list(state),
+        Command::SessionResume(prefix) => match unique_live(state, &prefix) {
+            Some(id) => {
+                state.active = Some(id);
+                state.overlays.clear();
+            }
+            None => return no_match(state, &prefix),
+        },
+        Command::SessionClose(prefix) => match unique_live(state, &prefix) {
+            Some(id) => ops::close_session(state, &id, fx),
+            None => return no_match(state, &prefix),
+        },
+        Command::Nodes => nodes(state),
+    }
+    Outcome::Done
+}
+
+fn scroll(state: &mut AppState, to: ScrollTo) {
+    match to {
+        ScrollTo::PageUp => ops::scroll_by(state, -(ops::page(state) as i64)),
+        ScrollTo::PageDown => ops::scroll_by(state, ops::page(state) as i64),
+        ScrollTo::Top => {
+            if let Some(s) = state.active_session_mut() {
+                s.scroll = Scroll::Top(0);
+            }
+        }
+        ScrollTo::Bottom => {
+            if let Some(s) = state.active_session_mut() {
+                s.scroll = Scroll::Follow;
+            }
+        }
+    }
+}
+
+/// The one live session whose id starts with `prefix`.
+fn unique_live(state: &AppState, prefix: &str) -> Option<String> {
+    let hits: Vec<&str> = state
+        .live_sessions()
+        .iter()
+        .filter(|s| s.id.starts_with(prefix))
+        .map(|s| s.id.as_str())
+        .collect();
+    (hits.len() == 1 && !prefix.is_empty()).then(|| hits[0].to_string())
+}
+
+fn no_match(state: &mut AppState, prefix: &str) -> Outcome {
+    state.say(
+        Level::Error,
+        format!("No single live session matches `{prefix}`"),
+    );
+    Outcome::Refused
+}
+
+fn status(state: &mut AppState) {
+    let Some(s) = state.active_session() else {
+        return;
+    };
+    let node_name = state
+        .nodes
+        .get(s.node)
+        .map(|n| n.name.clone())
+        .unwrap_or_default();
+    let text = format!(
+        "node {node_name} · agent {} · session {} · {} · cwd {} · YOLO {} · tokens ⇡ {} ⇣ {}{}",
+        s.agent,
+        s.id,
+        s.status,
+        s.cwd,
+        if s.yolo { "on" } else { "off" },
+        s.tokens.0,
+        s.tokens.1,
+        s.context_used
+            .map(|(u, t)| format!(" · context {u}/{t}"))
+            .unwrap_or_default()
+    );
+    notice(state, text);
+}
+
+fn history(state: &mut AppState) {
+    let list: Vec<String> = state
+        .history
+        .iter()
+        .rev()
+        .take(20)
+        .enumerate()
+        .map(|(i, h)| format!("{}. {}", i + 1, h.lines().next().unwrap_or_default()))
+        .collect();
+    let text = if list.is_empty() {
+        "No earlier prompts".to_string()
+    } else {
+        format!("Earlier prompts (newest first): {}", list.join(" · "))
+    };
+    notice(state, text);
+}
+
+fn set_mode(state: &mut AppState, mode: Option<String>, fx: &mut Vec<Effect>) -> Outcome {
+    let Some(s) = state.active_session() else {
+        return Outcome::Refused;
+    };
+    match mode {
+        None => {
+            let text = match (&s.mode, s.modes.is_empty()) {
+                (_, true) => "This agent offers no session modes".to_string(),
+                (cur, false) => format!(
+                    "Modes: {} (current: {})",
+                    s.modes.join(", "),
+                    cur.as_deref().unwrap_or("?")
+                ),
+            };
+            notice(state, text);
+        }
+        Some(mode) if s.modes.contains(&mode) => fx.push(Effect::SetMode {
+            node: s.node,
+            session: s.id.clone(),
+            mode,
+        }),
+        Some(mode) => {
+            state.say(
+                Level::Error,
+                format!("Unknown mode `{mode}`; /mode lists them"),
+            );
+            return Outcome::Refused;
+        }
+    }
+    Outcome::Done
+}
+
+fn session_list(state: &mut AppState) {
+    let now = state.now_ms;
+    let text = state
+        .live_sessions()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {}s",
+                s.id_preview(),
+                s.agent,
+                s.status,
+                now.saturating_sub(s.created_ms) / 1000
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    notice(state, format!("Sessions: {text}"));
+}
+
+fn nodes(state: &mut AppState) {
+    let text = state
+        .nodes
+        .iter()
+        .map(|n| {
+            let status = if n.connected {
+                "connected".to_string()
+            } else {
+                format!("disconnected: {}", n.error.clone().unwrap_or_default())
+            };
+            format!("{} ({status}; agents: {})", n.name, n.agents.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    notice(state, format!("Nodes: {text}"));
+}
+
+/// A line in the active session's transcript.
+fn notice(state: &mut AppState, text: String) {
+    if let Some(s) = state.active_session_mut() {
+        s.transcript.push_notice(Level::Info, text);
+        s.scroll = Scroll::Follow;
+    }
+}
