@@ -461,3 +461,29 @@ async fn agent_session_list_and_load_follow_advertised_capabilities() {
     agent.process.terminate(Duration::from_secs(1)).await;
     assert!(agent.process.exit_status().is_some());
 }
+
+#[tokio::test]
+async fn the_node_renders_a_transcript_from_its_journal_even_after_close() {
+    let node = start_demo().await;
+    let s = node.session("demo", false).await;
+    node.client
+        .prompt(&s, "/echo hello transcript")
+        .await
+        .unwrap();
+    let md = node.client.transcript(&s).await.unwrap();
+    assert!(md.contains("hello transcript"), "{md}");
+    node.client.close(&s).await.unwrap();
+    let md = node.client.transcript(&s).await.unwrap();
+    assert!(
+        md.contains("hello transcript"),
+        "ended sessions export too: {md}"
+    );
+    for bad in ["no-such-session", "../../etc/passwd", ""] {
+        let e = node.client.transcript(bad).await.unwrap_err();
+        assert_eq!(
+            praxis::node_api::ErrorKind::of(&e),
+            praxis::node_api::ErrorKind::NotFound,
+            "{bad:?}: {e}"
+        );
+    }
+}

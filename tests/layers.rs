@@ -30,6 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "node_api",
             "sanitize",
             "config",
+            "transcript",
         ],
     ),
     ("demo_agent", &["wire", "transport", "protocol"]),

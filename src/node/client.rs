@@ -182,6 +182,17 @@ impl NodeClient {
         .map(|_| ())
     }
 
+    /// The session's transcript as Markdown, rendered by the node from its journal.
+    pub async fn transcript(&self, session: &str) -> Result<String, RpcError> {
+        let v = self
+            .request(method::PRAXIS_TRANSCRIPT, json!({ "sessionId": session }))
+            .await?;
+        v.get("markdown")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| RpcError::internal("the transcript answer has no markdown"))
+    }
+
     pub async fn set_yolo(&self, session: &str, on: bool) -> Result<bool, RpcError> {
         let v = self
             .request(

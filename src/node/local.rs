@@ -146,9 +146,44 @@ impl Node {
                 }
                 json!({ "yolo": s.yolo() })
             }),
+            method::PRAXIS_TRANSCRIPT => self.transcript(&params).await,
             other => Err(RpcError::method_not_found(other)),
         };
         self.client.respond(id, result).await;
+    }
+
+    /// A session's transcript, rendered from its journal (live or ended sessions alike).
+    async fn transcript(&self, params: &Value) -> Result<Value, RpcError> {
+        let id = params
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RpcError::invalid_params("missing sessionId"))?;
+        let plain = !id.is_empty()
+            && id.len() <= 128
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !plain {
+            return Err(RpcError::not_found(format!(
+                "no session `{}`",
+                crate::sanitize::escape_for_log(id, 80)
+            )));
+        }
+        let path = self
+            .settings
+            .paths
+            .sessions_dir()
+            .join(format!("{id}.jsonl"));
+        let read = tokio::task::spawn_blocking(move || {
+            // Records still queued for the writer belong in the transcript too.
+            super::journal::flush_all();
+            std::fs::read_to_string(&path)
+                .map(|journal| crate::transcript::journal_to_markdown(&journal))
+                .map_err(|e| format!("{}: {e}", path.display()))
+        });
+        match read.await {
+            Ok(Ok(markdown)) => Ok(json!({ "markdown": markdown })),
+            Ok(Err(e)) => Err(RpcError::not_found(e)),
+            Err(e) => Err(RpcError::internal(e)),
+        }
     }
 
     fn initialize(&self) -> Value {

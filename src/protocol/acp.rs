@@ -32,6 +32,9 @@ pub mod method {
     /// praxis extension (node → client): something the user should know about a session
     /// (a frame from its agent was skipped, ...): `{sessionId, level, message}`.
     pub const PRAXIS_NOTICE: &str = "_praxis/session/notice";
+    /// praxis extension (client → node): a session's transcript as Markdown, rendered by the
+    /// node from its journal: `{sessionId}` → `{markdown}`. Works for ended sessions too.
+    pub const PRAXIS_TRANSCRIPT: &str = "_praxis/session/transcript";
 }
 
 /// Sets `key` on a JSON object; a value that is not an object is left alone and reported.

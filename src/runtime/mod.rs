@@ -392,10 +392,25 @@ fn run_effect(
                 tokio::spawn(async move { c.answer_permission(request, answer).await });
             }
         }
-        Effect::SaveTranscript { session, path } => {
+        Effect::SaveTranscript {
+            node,
+            session,
+            path,
+        } => {
+            let Some(client) = node_of(node) else { return };
             let paths = paths.clone();
-            tokio::task::spawn_blocking(move || {
-                let result = save_transcript(&paths, &session, path);
+            tokio::spawn(async move {
+                let result = match client.transcript(&session).await {
+                    Ok(markdown) => {
+                        let id = session.clone();
+                        tokio::task::spawn_blocking(move || {
+                            write_transcript(&paths, &id, path, &markdown)
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()))
+                    }
+                    Err(e) => Err(e.message),
+                };
                 let _ = tx.send(Action::TranscriptSaved { session, result });
             });
         }
@@ -436,17 +451,13 @@ fn run_effect(
 }
 
 /// Renders the session's journal as Markdown into `path` or `<data>/transcripts/`.
-pub fn save_transcript(
+/// Writes a transcript the node rendered: to `path`, or `<data>/transcripts/<id8>-<secs>.md`.
+pub fn write_transcript(
     paths: &Paths,
     session: &str,
     path: Option<PathBuf>,
+    markdown: &str,
 ) -> Result<PathBuf, String> {
-    let journal_path = paths.sessions_dir().join(format!("{session}.jsonl"));
-    // Records still queued for the writer belong in the transcript too.
-    crate::node::journal::flush_all();
-    let journal = std::fs::read_to_string(&journal_path)
-        .map_err(|e| format!("{}: {e}", journal_path.display()))?;
-    let markdown = crate::transcript::journal_to_markdown(&journal);
     let path = path.unwrap_or_else(|| {
         let short: String = session.chars().take(8).collect();
         paths.transcripts_dir().join(format!(

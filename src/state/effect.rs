@@ -36,6 +36,7 @@ pub enum Effect {
     },
     /// Export the session's journal as Markdown; `path` None means `<data>/transcripts/`.
     SaveTranscript {
+        node: usize,
         session: String,
         path: Option<PathBuf>,
     },

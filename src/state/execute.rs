@@ -109,8 +109,12 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
             }
         }
         Command::SaveTranscript(path) => {
-            if let Some(id) = state.active.clone() {
-                fx.push(Effect::SaveTranscript { session: id, path });
+            if let Some(s) = state.active_session() {
+                fx.push(Effect::SaveTranscript {
+                    node: s.node,
+                    session: s.id.clone(),
+                    path,
+                });
             }
         }
         Command::Copy(what) => {

@@ -457,6 +457,7 @@ fn quit_and_save_and_copy_are_effects() {
             key(KeyCode::Char('w'), Modifiers::CONTROL | Modifiers::ALT)
         ),
         vec![Effect::SaveTranscript {
+            node: 0,
             session: "s1".into(),
             path: None
         }]
@@ -649,6 +650,7 @@ fn commands_reach_the_rest_of_the_app() {
     assert!(update(&mut s, enter()).contains(&Effect::SetTheme("light".into())));
     typed(&mut s, "/transcript /tmp/t.md");
     assert!(update(&mut s, enter()).contains(&Effect::SaveTranscript {
+        node: 0,
         session: "s1".into(),
         path: Some("/tmp/t.md".into())
     }));
