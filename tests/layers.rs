@@ -72,8 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 const TERMINAL_CRATES: &[&str] = &["ratatui", "crossterm", "tui_textarea", "syntect", "arboard"];
 
 /// Modules that may name [`TERMINAL_CRATES`].
-// `state` until its input editor is its own (issue 11).
-const TERMINAL_MODULES: &[&str] = &["ui", "runtime", "state"];
+const TERMINAL_MODULES: &[&str] = &["ui", "runtime"];
 
 fn top_module(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();

@@ -13,6 +13,7 @@ mod completion;
 pub mod effect;
 mod events;
 mod execute;
+pub mod input;
 mod keys;
 mod ops;
 pub mod session;

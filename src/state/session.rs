@@ -1,9 +1,9 @@
 //! One session as the client sees it: identity, lifecycle status, options, transcript, input
 //! draft, scroll position, and what the agent advertised (commands, modes, usage).
 
+use super::input::Input;
 use super::transcript::Transcript;
 use crate::node_api::SessionStatus;
-use tui_textarea::TextArea;
 
 /// Where the chat view is scrolled to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,7 +32,7 @@ pub struct SessionView {
     pub created_ms: u64,
     pub cwd: String,
     pub transcript: Transcript,
-    pub input: TextArea<'static>,
+    pub input: Input,
     pub scroll: Scroll,
     pub prompt_in_flight: bool,
     pub commands: Vec<AgentCommand>,
@@ -63,7 +63,7 @@ impl SessionView {
             created_ms,
             cwd,
             transcript: Transcript::default(),
-            input: new_input(),
+            input: Input::new(),
             scroll: Scroll::Follow,
             prompt_in_flight: false,
             commands: Vec::new(),
@@ -76,50 +76,20 @@ impl SessionView {
     }
 
     pub fn input_text(&self) -> String {
-        self.input.lines().join("\n")
+        self.input.text()
     }
 
     pub fn set_input(&mut self, text: &str) {
-        let mut ta = TextArea::new(text.split('\n').map(str::to_owned).collect());
-        ta.set_cursor_line_style(ratatui::style::Style::default());
-        ta.move_cursor(tui_textarea::CursorMove::Bottom);
-        ta.move_cursor(tui_textarea::CursorMove::End);
-        self.input = ta;
+        self.input.set_text(text);
     }
 
-    /// Applies an editing key to the input.
-    pub fn edit(&mut self, key: crate::key::Key) {
-        use crate::key::{KeyCode as C, Modifiers as M};
-        use tui_textarea::Key as T;
-        let k = match key.code {
-            C::Char(c) => T::Char(c),
-            C::Enter => T::Enter,
-            C::Tab => T::Tab,
-            C::BackTab => T::Tab,
-            C::Backspace => T::Backspace,
-            C::Delete => T::Delete,
-            C::Insert => return,
-            C::Home => T::Home,
-            C::End => T::End,
-            C::PageUp => T::PageUp,
-            C::PageDown => T::PageDown,
-            C::Up => T::Up,
-            C::Down => T::Down,
-            C::Left => T::Left,
-            C::Right => T::Right,
-            C::Esc => T::Esc,
-            C::F(n) => T::F(n),
-        };
-        self.input.input(tui_textarea::Input {
-            key: k,
-            ctrl: key.modifiers.contains(M::CONTROL),
-            alt: key.modifiers.contains(M::ALT),
-            shift: key.modifiers.contains(M::SHIFT),
-        });
+    /// Applies an editing key to the input; true when the text changed.
+    pub fn edit(&mut self, key: crate::key::Key) -> bool {
+        self.input.handle(key)
     }
 
     pub fn clear_input(&mut self) {
-        self.input = new_input();
+        self.input.clear();
     }
 
     /// A short preview of the session id for lists.
@@ -132,11 +102,4 @@ impl SessionView {
             .unwrap_or(self.id.len());
         &self.id[..end]
     }
-}
-
-fn new_input() -> TextArea<'static> {
-    let mut ta = TextArea::default();
-    ta.set_cursor_line_style(ratatui::style::Style::default());
-    ta.set_placeholder_text("Type a prompt · Enter sends · Shift+Enter newline · F1 help");
-    ta
 }

@@ -5,6 +5,7 @@
 pub mod chat_pane;
 pub mod completion_popup;
 pub mod highlight;
+pub mod input_view;
 pub mod markdown;
 pub mod md_stream;
 pub mod role_block;
@@ -113,7 +114,20 @@ pub fn draw_into(
             let inner = block.inner(input_area);
             block.render(input_area, buf);
             buf.set_style(inner, t.style("ui.input"));
-            (&session.input).render(inner, buf);
+            let placeholder = command::key_hints(
+                &state.keymap,
+                Context::Chat,
+                &[
+                    ("chat.send", "sends"),
+                    ("chat.newline", "newline"),
+                    ("app.help", "help"),
+                ],
+            );
+            let placeholder = match placeholder.is_empty() {
+                true => "Type a prompt".to_string(),
+                false => format!("Type a prompt · {placeholder}"),
+            };
+            input_view::render(&session.input, &placeholder, inner, buf);
         }
     }
     if let (Some(c), Some(_)) = (&state.completion, state.active_session()) {
