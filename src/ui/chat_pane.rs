@@ -2,7 +2,7 @@
 //! are laid out once per (revision, width, theme) and only the lines inside the viewport are
 //! written to the frame. Follows the bottom while streaming unless the user scrolled up.
 
-use super::role_block::{layout_key, EntryLayout, Part};
+use super::role_block::{layout_key, EntryLayout, Part, Show};
 use super::theme_view::ThemeView;
 use crate::state::transcript::EntryKind;
 use crate::state::{Scroll, SessionView};
@@ -24,17 +24,16 @@ pub fn draw(
     session: &SessionView,
     cache: &mut ChatCache,
     t: &ThemeView,
-    show_thoughts: bool,
-    show_tools: bool,
+    show: &Show<'_>,
 ) -> usize {
     if area.width == 0 || area.height == 0 {
         return 0;
     }
-    let key = layout_key(t.generation, show_thoughts, show_tools);
+    let key = layout_key(t.generation, show.thoughts, show.tools);
     let mut total = 0usize;
     for e in &session.transcript.entries {
         let layout = cache.entries.entry(e.id).or_default();
-        layout.refresh(e, area.width, key, t, show_thoughts, show_tools);
+        layout.refresh(e, area.width, key, t, show);
         total += layout.height;
     }
     let height = area.height as usize;

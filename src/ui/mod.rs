@@ -88,8 +88,11 @@ pub fn draw_into(
             session,
             chat,
             &cache.theme,
-            state.show_thoughts,
-            state.show_tool_output,
+            &role_block::Show {
+                thoughts: state.show_thoughts,
+                tools: state.show_tool_output,
+                permission_hint: &permission_hint(state),
+            },
         );
         layout = (total, chat_area.height as usize);
         if input_area.height > 0 {
@@ -157,3 +160,21 @@ pub fn draw_into(
 }
 #[cfg(test)]
 mod tests;
+
+/// How to answer a permission request, with the keys the keymap binds.
+fn permission_hint(state: &AppState) -> String {
+    let key = |cmd| command::first_key(&state.keymap, Context::Permission, cmd);
+    let mut parts = Vec::new();
+    let choose = key("permission.choose");
+    let moves =
+        matches!((key("nav.up"), key("nav.down")), (Some(u), Some(d)) if u == "Up" && d == "Down");
+    match (&choose, moves) {
+        (Some(c), true) if c == "Enter" => parts.push("1-9 or ↑↓ + Enter to choose".to_string()),
+        (Some(c), _) => parts.push(format!("1-9 or {c} to choose")),
+        (None, _) => parts.push("1-9 to choose".to_string()),
+    }
+    if let Some(r) = key("permission.reject") {
+        parts.push(format!("{r} rejects"));
+    }
+    parts.join(" · ")
+}

@@ -35,6 +35,16 @@ pub struct EntryLayout {
 }
 
 /// What changes the layout besides the entry itself.
+/// What the chat shows, besides the entries themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct Show<'a> {
+    pub thoughts: bool,
+    pub tools: bool,
+    /// How to answer a permission request, from the keymap ("1-9 or ↑↓ + Enter to choose ·
+    /// Esc rejects").
+    pub permission_hint: &'a str,
+}
+
 pub fn layout_key(style_gen: u64, show_thoughts: bool, show_tools: bool) -> u64 {
     style_gen << 2 | (show_thoughts as u64) << 1 | show_tools as u64
 }
@@ -53,15 +63,7 @@ impl EntryLayout {
     }
 
     /// Brings the layout up to date with `entry` at `width`.
-    pub fn refresh(
-        &mut self,
-        entry: &Entry,
-        width: u16,
-        key: u64,
-        t: &ThemeView,
-        show_thoughts: bool,
-        show_tools: bool,
-    ) {
+    pub fn refresh(&mut self, entry: &Entry, width: u16, key: u64, t: &ThemeView, show: &Show<'_>) {
         if self.rev == entry.rev && self.width == width && self.key == key {
             return;
         }
@@ -120,16 +122,7 @@ impl EntryLayout {
                 self.rail_glyph = "│ ";
                 parts.push(Part::Lines(vec![header(turn, t)]));
                 for item in &turn.items {
-                    agent_item(
-                        item,
-                        turn,
-                        body_width,
-                        t,
-                        show_thoughts,
-                        show_tools,
-                        &mut streams,
-                        &mut parts,
-                    );
+                    agent_item(item, turn, body_width, t, show, &mut streams, &mut parts);
                 }
                 if turn.state != TurnState::Streaming {
                     if let Some(note) = end_note(&turn.state) {
@@ -225,8 +218,7 @@ fn agent_item(
     turn: &AgentTurn,
     width: u16,
     t: &ThemeView,
-    show_thoughts: bool,
-    show_tools: bool,
+    show: &Show<'_>,
     streams: &mut Vec<MdStream>,
     parts: &mut Vec<Part>,
 ) {
@@ -258,7 +250,7 @@ fn agent_item(
             });
         }
         Item::Thought(text) => {
-            if show_thoughts {
+            if show.thoughts {
                 let mut lines = Vec::new();
                 for l in text.trim().split('\n') {
                     lines.extend(wrapped(l, "thought", "💭 "));
@@ -271,7 +263,7 @@ fn agent_item(
                 )]));
             }
         }
-        Item::Tool(tool) => parts.push(Part::Lines(tool_lines(tool, w, t, show_tools))),
+        Item::Tool(tool) => parts.push(Part::Lines(tool_lines(tool, w, t, show.tools))),
         Item::Plan(steps) => {
             let mut lines = vec![styled("Plan".into(), "tool.title")];
             for (step, status) in steps {
@@ -284,7 +276,9 @@ fn agent_item(
             }
             parts.push(Part::Lines(lines));
         }
-        Item::Permission(p) => parts.push(Part::Lines(permission_lines(p, w, t))),
+        Item::Permission(p) => {
+            parts.push(Part::Lines(permission_lines(p, w, t, show.permission_hint)))
+        }
         Item::AutoApproved(title) => parts.push(Part::Lines(wrapped(
             &format!("⚡ auto-approved (YOLO): {title}"),
             "warning",
@@ -373,7 +367,7 @@ fn tool_lines(tool: &Tool, w: usize, t: &ThemeView, show_output: bool) -> Vec<Li
     lines
 }
 
-fn permission_lines(p: &Permission, w: usize, t: &ThemeView) -> Vec<Line<'static>> {
+fn permission_lines(p: &Permission, w: usize, t: &ThemeView, hint: &str) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for l in super::text_wrap::wrap_plain(&format!("⚠ Permission requested: {}", p.title), w.max(1))
     {
@@ -399,7 +393,7 @@ fn permission_lines(p: &Permission, w: usize, t: &ThemeView) -> Vec<Line<'static
                 )));
             }
             lines.push(Line::from(Span::styled(
-                "  1-9 or ↑↓ + Enter to choose · Esc rejects",
+                format!("  {hint}"),
                 t.style("ui.dim"),
             )));
         }
