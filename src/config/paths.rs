@@ -17,11 +17,13 @@ impl Paths {
     pub fn discover() -> Paths {
         let dirs = directories::ProjectDirs::from("", "", "praxis");
         let fallback = std::env::temp_dir().join("praxis");
-        let config_dir = std::env::var_os("PRAXIS_CONFIG_DIR")
+        // An empty variable counts as unset: it would otherwise mean the current directory.
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        let config_dir = var("PRAXIS_CONFIG_DIR")
             .map(PathBuf::from)
             .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_owned()))
             .unwrap_or_else(|| fallback.join("config"));
-        let data_dir = std::env::var_os("PRAXIS_DATA_DIR")
+        let data_dir = var("PRAXIS_DATA_DIR")
             .map(PathBuf::from)
             .or_else(|| dirs.as_ref().map(|d| d.data_dir().to_owned()))
             .unwrap_or_else(|| fallback.join("data"));
