@@ -8,7 +8,9 @@
 //!
 //! Writing never panics: a closed stdout or stderr is ignored ([`say`]).
 
+use crate::node::client::Sink;
 use crate::node::{LocalNode, NodeClient, NodeEvent, NodeSettings, SessionOptions};
+use crate::wire::Transport;
 use crate::node_api::{PermissionAnswer, PromptDone, StopReason};
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::RpcError;
@@ -28,14 +30,42 @@ pub fn say(msg: &str) {
     let _ = writeln!(err, "praxis: {}", sanitize(msg));
 }
 
-/// Runs one prompt against a fresh local node; returns the process exit status.
-pub async fn run(settings: NodeSettings, args: PromptArgs) -> i32 {
+/// Which node runs the prompt.
+pub enum Target {
+    /// A fresh in-process node.
+    Local(NodeSettings),
+    /// A node daemon, reached over this transport (a Unix socket or a broker link).
+    Node {
+        name: String,
+        transport: Transport,
+        token: Option<String>,
+    },
+}
+
+/// Runs one prompt; returns the process exit status (3 when the node cannot be reached).
+pub async fn run(target: Target, args: PromptArgs) -> i32 {
     let mut out = std::io::stdout().lock();
-    let (client, mut events) = match NodeClient::connect(LocalNode::start(settings)).await {
+    let connected = match target {
+        Target::Local(settings) => NodeClient::connect(LocalNode::start(settings))
+            .await
+            .map_err(|e| (2, format!("the local node did not start: {}", e.message))),
+        Target::Node {
+            name,
+            transport,
+            token,
+        } => {
+            let (tx, rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
+            NodeClient::connect_into(transport, Sink::Own(tx), token)
+                .await
+                .map(|c| (c, rx))
+                .map_err(|e| (3, format!("node {name}: {}", e.message)))
+        }
+    };
+    let (client, mut events) = match connected {
         Ok(c) => c,
-        Err(e) => {
-            say(&format!("the local node did not start: {}", e.message));
-            return 2;
+        Err((code, e)) => {
+            say(&e);
+            return code;
         }
     };
     let session = match client.new_session(&args.options).await {

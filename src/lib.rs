@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod node;
 pub mod node_api;
 pub mod protocol;
+pub mod reach;
 pub mod runtime;
 pub mod sanitize;
 pub mod signals;

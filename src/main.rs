@@ -37,6 +37,10 @@ enum Command {
         /// Prompt timeout in seconds (default: prompt_timeout_secs from config.toml).
         #[arg(long, short = 'T')]
         timeout: Option<u64>,
+        /// Run it on this node (over the broker when one is configured, else the local
+        /// `praxis node` daemon's socket) instead of a fresh in-process node.
+        #[arg(long)]
+        node: Option<String>,
         /// The prompt.
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
@@ -56,6 +60,26 @@ enum Command {
     },
     /// List the agents praxis can start.
     Agents,
+    /// Run a node daemon: serves this machine's agents on a Unix socket and (with a broker)
+    /// over RabbitMQ; its sessions outlive the clients that start them.
+    Node {
+        /// The name it announces (default: node_name from config.toml, else the host name).
+        #[arg(long)]
+        name: Option<String>,
+        /// amqp://USER:PASS@HOST:PORT/VHOST or amqps://… (default: broker from config.toml
+        /// or PRAXIS_BROKER; none: socket only).
+        #[arg(long)]
+        broker: Option<String>,
+        /// Demand this token on every command (default: node_token or PRAXIS_NODE_TOKEN).
+        #[arg(long)]
+        token: Option<String>,
+        /// The Unix socket to serve (default: <runtime dir>/praxis/node.sock).
+        #[arg(long)]
+        listen: Option<PathBuf>,
+        /// Serve no Unix socket (broker only).
+        #[arg(long, conflicts_with = "listen")]
+        no_listen: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +141,7 @@ fn main() -> ExitCode {
             yolo,
             cwd,
             timeout,
+            node,
             text,
         }) => {
             init_logging(Some(&paths));
@@ -136,12 +161,63 @@ fn main() -> ExitCode {
                 yolo,
                 prompt_timeout_secs: timeout,
             };
-            let settings = node_settings(&config, paths);
             let args = PromptArgs {
                 options,
                 text: text.join(" "),
             };
-            runtime.block_on(headless::run(settings, args))
+            let target = match node {
+                None => headless::Target::Local(node_settings(&config, paths)),
+                Some(name) => {
+                    let remote = config.remote.clone().with_env();
+                    match runtime.block_on(praxis::reach::open(&remote, &paths, &name)) {
+                        Ok(transport) => headless::Target::Node {
+                            name,
+                            transport,
+                            token: remote.node_token,
+                        },
+                        Err(e) => {
+                            say(&e);
+                            return ExitCode::from(3);
+                        }
+                    }
+                }
+            };
+            runtime.block_on(headless::run(target, args))
+        }
+        Some(Command::Node {
+            name,
+            broker,
+            token,
+            listen,
+            no_listen,
+        }) => {
+            init_logging(None);
+            let Some(config) = load_config(&paths) else {
+                return ExitCode::from(2);
+            };
+            let remote = config.remote.clone().with_env();
+            let mut settings = node_settings(&config, paths.clone());
+            settings.name = name
+                .or(remote.node_name.clone())
+                .unwrap_or_else(praxis::reach::host_name);
+            if let Err(e) = praxis::reach::check_name(&settings.name) {
+                say(&e);
+                return ExitCode::from(2);
+            }
+            let opts = praxis::node::daemon::DaemonOptions {
+                listen: if no_listen {
+                    None
+                } else {
+                    Some(listen.unwrap_or_else(|| paths.node_socket()))
+                },
+                broker: broker.or(remote.broker),
+                token: token.or(remote.node_token),
+            };
+            if opts.listen.is_none() && opts.broker.is_none() {
+                say("nothing to serve on: give --broker, or drop --no-listen");
+                return ExitCode::from(2);
+            }
+            runtime.block_on(praxis::node::daemon::run(settings, opts))
         }
         Some(Command::Transcript { session, output }) => {
             export_transcript(&paths, &session, output)

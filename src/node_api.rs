@@ -86,6 +86,18 @@ pub enum NodeEvent {
         session: String,
         message: String,
     },
+    /// Another client answered a permission request first (or the turn was cancelled):
+    /// `option` is what was chosen (None: cancelled).
+    PermissionResolved {
+        session: String,
+        request: Id,
+        option: Option<String>,
+    },
+    /// Another client sent this prompt to a session this client watches.
+    Prompted {
+        session: String,
+        text: String,
+    },
     /// The node connection ended.
     Disconnected(String),
 }

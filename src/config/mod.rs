@@ -22,6 +22,37 @@ pub const DEMO_AGENT: &str = "demo";
 pub struct Config {
     pub node: NodeConfig,
     pub ui: UiConfig,
+    pub remote: RemoteConfig,
+}
+
+/// Remote nodes: the broker both `praxis node` and the client use, the node token, and this
+/// machine's node name. `PRAXIS_BROKER` and `PRAXIS_NODE_TOKEN` override the file
+/// ([`RemoteConfig::with_env`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RemoteConfig {
+    /// `amqp://USER:PASS@HOST:PORT/VHOST` or `amqps://…`.
+    pub broker: Option<String>,
+    /// Sent with (client) or demanded of (node) every command.
+    pub node_token: Option<String>,
+    /// The name `praxis node` announces (default: the host name).
+    pub node_name: Option<String>,
+}
+
+impl RemoteConfig {
+    /// The file's values, overridden by `PRAXIS_BROKER` / `PRAXIS_NODE_TOKEN` (an empty
+    /// variable counts as unset).
+    pub fn with_env(mut self) -> RemoteConfig {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(b) = var("PRAXIS_BROKER") {
+            self.broker = Some(b);
+        }
+        if let Some(t) = var("PRAXIS_NODE_TOKEN") {
+            self.node_token = Some(t);
+        }
+        self.broker = self.broker.filter(|b| !b.is_empty());
+        self.node_token = self.node_token.filter(|t| !t.is_empty());
+        self
+    }
 }
 
 /// The settings a node runs with.
@@ -77,6 +108,9 @@ struct File {
     agents: BTreeMap<String, AgentDef>,
     theme: String,
     keymap: String,
+    broker: Option<String>,
+    node_token: Option<String>,
+    node_name: Option<String>,
 }
 
 impl Default for File {
@@ -89,6 +123,9 @@ impl Default for File {
             agents: node.agents,
             theme: ui.theme,
             keymap: ui.keymap,
+            broker: None,
+            node_token: None,
+            node_name: None,
         }
     }
 }
@@ -105,6 +142,11 @@ impl From<File> for Config {
             ui: UiConfig {
                 theme: f.theme,
                 keymap: f.keymap,
+            },
+            remote: RemoteConfig {
+                broker: f.broker,
+                node_token: f.node_token,
+                node_name: f.node_name,
             },
         }
     }

@@ -54,4 +54,27 @@ impl Paths {
     pub fn transcripts_dir(&self) -> PathBuf {
         self.data_dir.join("transcripts")
     }
+
+    /// Where a local node daemon listens by default: `PRAXIS_RUNTIME_DIR`, else (when the
+    /// data dir is overridden, as in tests) `<data>/run`, else `$XDG_RUNTIME_DIR/praxis`,
+    /// else `<data>/run`; the socket is `node.sock` in it.
+    pub fn node_socket(&self) -> PathBuf {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        let dir = var("PRAXIS_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                if var("PRAXIS_DATA_DIR").is_some() {
+                    None
+                } else {
+                    var("XDG_RUNTIME_DIR").map(|d| PathBuf::from(d).join("praxis"))
+                }
+            })
+            .unwrap_or_else(|| self.data_dir.join("run"));
+        dir.join("node.sock")
+    }
+
+    /// The id this client installation uses on the broker (kept in the data dir).
+    pub fn client_id_file(&self) -> PathBuf {
+        self.data_dir.join("client-id")
+    }
 }

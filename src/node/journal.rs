@@ -120,7 +120,16 @@ impl Journal {
 
     /// Appends `{"ts": ms, "kind": kind, "data": data}` (written by the writer thread).
     pub fn append(&self, kind: &str, data: Value) {
-        let mut line = json!({ "ts": now_ms(), "kind": kind, "data": data }).to_string();
+        self.write(json!({ "ts": now_ms(), "kind": kind, "data": data }));
+    }
+
+    /// Appends a record of a frame clients were sent, with its sequence number `seq`.
+    pub fn append_seq(&self, kind: &str, data: Value, seq: u64) {
+        self.write(json!({ "ts": now_ms(), "kind": kind, "seq": seq, "data": data }));
+    }
+
+    fn write(&self, record: Value) {
+        let mut line = record.to_string();
         line.push('\n');
         if !submit(Job::Write(self.target.clone(), line.into_bytes())) {
             tracing::error!(path = %self.target.path.display(), "the journal writer is gone; record dropped");

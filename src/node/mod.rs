@@ -11,13 +11,17 @@
 pub mod agent;
 pub mod client;
 pub mod connectors;
+pub mod daemon;
 pub mod fs;
 pub mod journal;
 pub mod local;
+pub mod outbox;
 mod relay;
+pub mod server;
 mod session;
 
 pub use crate::node_api::SessionStatus;
 pub use client::{NodeClient, NodeEvent, SessionOptions};
 pub use connectors::Connectors;
-pub use local::{LocalNode, NodeSettings};
+pub use local::LocalNode;
+pub use server::{Node, NodeSettings, OnClose};

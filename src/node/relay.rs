@@ -74,11 +74,12 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
         );
         return;
     }
-    session.journal.append(
-        "update",
-        params.get("update").cloned().unwrap_or(Value::Null),
-    );
-    let _ = session.client.notify(method::SESSION_UPDATE, params).await;
+    let update = params.get("update").cloned().unwrap_or(Value::Null);
+    let seq = session
+        .out
+        .emit(method::SESSION_UPDATE, params, None)
+        .await;
+    session.journal.append_seq("update", update, seq);
 }
 
 /// A permission request must carry an object with an `options` array.
@@ -123,11 +124,12 @@ async fn on_permission(session: Arc<NodeSession>, id: Id, mut params: Value) {
             session
                 .journal
                 .append("permission", json!({ "auto": true, "optionId": option }));
-            let _ = session
-                .client
-                .notify(
+            session
+                .out
+                .emit(
                     method::PRAXIS_AUTO_APPROVED,
                     json!({ "sessionId": session.spec.id, "toolCall": params.get("toolCall"), "optionId": option }),
+                    None,
                 )
                 .await;
             session.agent.peer.respond(id, Ok(selected(&option))).await;
@@ -139,22 +141,20 @@ async fn on_permission(session: Arc<NodeSession>, id: Id, mut params: Value) {
     session
         .set_status(SessionStatus::NeedsPermission, None)
         .await;
-    // Checked to be an object before this task was started.
+    // Checked to be an object before this task was started. Every attached client is asked
+    // (and any that attaches while it waits); the first answer wins. With nobody attached it
+    // waits: never approved unless YOLO, and the prompt timeout still bounds it.
     let _ = set_field(&mut params, "sessionId", json!(session.spec.id));
-    let ask = session.client.request(method::REQUEST_PERMISSION, params);
+    let (permission, ask) = session.out.ask_permission(params).await;
     let answer = tokio::select! {
         answer = ask => match answer {
-            Ok(v) if v.pointer("/outcome/outcome").is_some() => v,
-            Ok(v) => {
-                tracing::warn!(answer = %escape_for_log(&v.to_string(), 120), "client gave a malformed permission answer; treating it as cancelled");
-                cancelled()
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "permission request failed; answering cancelled");
-                cancelled()
-            }
+            Ok((v, _by)) => v,
+            Err(_) => cancelled(),
         },
-        _ = rx => cancelled(),
+        _ = rx => {
+            session.out.resolve(permission, cancelled(), None).await;
+            cancelled()
+        }
     };
     session.journal.append("permission", answer.clone());
     {

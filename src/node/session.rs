@@ -7,9 +7,10 @@
 
 use super::agent::AgentConn;
 use super::journal::{now_ms, Journal};
+use super::outbox::{ConnId, Outbox};
 use crate::node_api::SessionStatus;
 use crate::protocol::acp::{method, set_field};
-use crate::protocol::{Handled, Peer, RpcError};
+use crate::protocol::{Handled, RpcError};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,7 +43,8 @@ pub(super) struct NodeSession {
     pub created_ms: u64,
     yolo: AtomicBool,
     pub(super) agent: AgentConn,
-    pub(super) client: Peer,
+    /// Where client-bound frames go (every attached connection, and the replay log).
+    pub(super) out: Arc<Outbox>,
     pub(super) journal: Journal,
     inner: Mutex<Inner>,
     /// How many agent frames the relay has handled (keeps a prompt's end behind its updates).
@@ -53,7 +55,6 @@ impl NodeSession {
     pub fn new(
         spec: SessionSpec,
         agent: AgentConn,
-        client: Peer,
         journal: Journal,
     ) -> Arc<NodeSession> {
         journal.append(
@@ -66,10 +67,10 @@ impl NodeSession {
         );
         Arc::new(NodeSession {
             yolo: AtomicBool::new(spec.yolo),
+            out: Outbox::new(&spec.id),
             spec,
             created_ms: now_ms(),
             agent,
-            client,
             journal,
             inner: Mutex::new(Inner {
                 status: SessionStatus::Idle,
@@ -119,24 +120,25 @@ impl NodeSession {
         }
         let data = json!({ "sessionId": self.spec.id, "status": status, "reason": reason });
         self.journal.append("status", data.clone());
-        let _ = self.client.notify(method::PRAXIS_STATUS, data).await;
+        self.out.emit(method::PRAXIS_STATUS, data, None).await;
     }
 
     /// Tells the client something about this session (shown as a notice).
     pub(super) async fn notice(&self, level: &str, message: String) {
         self.journal
             .append("notice", json!({ "level": level, "message": message }));
-        let _ = self
-            .client
-            .notify(
+        self.out
+            .emit(
                 method::PRAXIS_NOTICE,
                 json!({ "sessionId": self.spec.id, "level": level, "message": message }),
+                None,
             )
             .await;
     }
 
     /// Runs one prompt; enforces the timeout (cancel, then kill after the grace period).
-    pub async fn prompt(&self, mut params: Value) -> Result<Value, RpcError> {
+    /// `by` is the connection that sent it: the others are shown the prompt.
+    pub async fn prompt(&self, mut params: Value, by: ConnId) -> Result<Value, RpcError> {
         {
             let i = self.lock();
             match i.status {
@@ -158,10 +160,15 @@ impl NodeSession {
         set_field(&mut params, "sessionId", json!(self.agent.session_id))
             .map_err(RpcError::invalid_params)?;
         self.set_status(SessionStatus::Working, None).await;
-        self.journal.append(
-            "prompt",
-            params.get("prompt").cloned().unwrap_or(Value::Null),
-        );
+        let prompt = params.get("prompt").cloned().unwrap_or(Value::Null);
+        self.journal.append("prompt", prompt.clone());
+        self.out
+            .emit(
+                method::PRAXIS_PROMPTED,
+                json!({ "sessionId": self.spec.id, "prompt": prompt }),
+                Some(by),
+            )
+            .await;
         let call = self.agent.peer.request_seq(method::SESSION_PROMPT, params);
         tokio::pin!(call);
         let result = tokio::select! {
@@ -276,7 +283,7 @@ impl NodeSession {
         let data =
             json!({ "sessionId": self.spec.id, "status": SessionStatus::Closed, "reason": null });
         self.journal.append("status", data.clone());
-        let _ = self.client.notify(method::PRAXIS_STATUS, data).await;
+        self.out.emit(method::PRAXIS_STATUS, data, None).await;
     }
 
     /// The `session/list` entry for this session.

@@ -35,6 +35,14 @@ pub mod method {
     /// praxis extension (client → node): a session's transcript as Markdown, rendered by the
     /// node from its journal: `{sessionId}` → `{markdown}`. Works for ended sessions too.
     pub const PRAXIS_TRANSCRIPT: &str = "_praxis/session/transcript";
+    /// praxis extension (node → clients): a permission request was settled (the first
+    /// client's answer won, or the turn was cancelled): `{sessionId, permissionId, outcome}`.
+    pub const PRAXIS_PERMISSION_RESOLVED: &str = "_praxis/session/permission_resolved";
+    /// praxis extension (node → the other clients): a prompt one client sent:
+    /// `{sessionId, prompt}` (the sender shows its own prompt already).
+    pub const PRAXIS_PROMPTED: &str = "_praxis/session/prompted";
+    /// praxis extension (client → node): stop watching a session (it keeps running).
+    pub const PRAXIS_DETACH: &str = "_praxis/session/detach";
 }
 
 /// Sets `key` on a JSON object; a value that is not an object is left alone and reported.

@@ -166,7 +166,9 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
         | NodeEvent::Permission { session, .. }
         | NodeEvent::Status { session, .. }
         | NodeEvent::AutoApproved { session, .. }
-        | NodeEvent::Notice { session, .. } => Some(session.clone()),
+        | NodeEvent::Notice { session, .. }
+        | NodeEvent::PermissionResolved { session, .. }
+        | NodeEvent::Prompted { session, .. } => Some(session.clone()),
         NodeEvent::Disconnected(_) => None,
     };
     if let Some(id) = session {
@@ -236,6 +238,11 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
             let reason = reason.map(|r| sanitize(&r));
             s.status = status;
             s.reason = reason.clone();
+            if status == SessionStatus::Idle && !s.prompt_in_flight {
+                // A turn this client did not start (another client's, or one replayed
+                // after a resume) ends with the session going idle.
+                s.transcript.end_turn(TurnState::Done, None);
+            }
             if status == SessionStatus::Failed {
                 let why = reason.unwrap_or_else(|| "unknown reason".into());
                 s.transcript.end_turn(TurnState::Failed(why.clone()), None);
@@ -253,6 +260,26 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
         NodeEvent::Notice { session, message } => {
             if let Some(s) = state.session_mut(&session) {
                 s.transcript.push_notice(Level::Warning, message);
+            }
+        }
+        NodeEvent::PermissionResolved {
+            session,
+            request,
+            option,
+        } => {
+            if let Some(s) = state.session_mut(&session) {
+                s.transcript
+                    .resolve_permission(&request, option.as_deref());
+            }
+        }
+        NodeEvent::Prompted { session, text } => {
+            if let Some(s) = state.session_mut(&session) {
+                // Another client's prompt: shown as this client's would be.
+                s.transcript.end_turn(TurnState::Done, None);
+                s.transcript.push_user(&text);
+                let agent = s.agent.clone();
+                s.transcript.start_turn(&agent);
+                s.scroll = super::Scroll::Follow;
             }
         }
         NodeEvent::Disconnected(reason) => {

@@ -334,6 +334,31 @@ impl Transcript {
         *rev += 1;
     }
 
+    /// Marks the permission request `request` answered (by another client, or cancelled by
+    /// the node); true if it was waiting here.
+    pub fn resolve_permission(&mut self, request: &Id, option: Option<&str>) -> bool {
+        for e in self.entries.iter_mut().rev() {
+            if let EntryKind::Agent(t) = &mut e.kind {
+                for item in t.items.iter_mut() {
+                    if let Item::Permission(p) = item {
+                        if &p.request == request && p.answered.is_none() {
+                            let name = option
+                                .and_then(|o| p.options.iter().find(|x| x.id == o))
+                                .map(|x| x.name.clone());
+                            p.answered = Some(match name {
+                                Some(n) => format!("{n} (answered elsewhere)"),
+                                None => "cancelled".into(),
+                            });
+                            e.rev += 1;
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// The permission request still waiting for an answer, if any.
     pub fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64)> {
         for e in self.entries.iter_mut().rev() {

@@ -6,3 +6,4 @@
 pub mod stdio;
 
 pub use crate::wire::{Inbound, Transport, CAPACITY};
+pub mod socket;

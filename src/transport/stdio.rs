@@ -223,7 +223,7 @@ fn signal_group(pid: i32, signal: i32) {
     }
 }
 
-async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Receiver<String>) {
+pub(super) async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Receiver<String>) {
     let mut buf = Vec::new();
     while let Some(line) = rx.recv().await {
         buf.clear();
@@ -243,7 +243,7 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Receiver<Str
     }
 }
 
-async fn read_lines<R: AsyncRead + Unpin>(r: R, tx: &mpsc::Sender<Inbound>) {
+pub(super) async fn read_lines<R: AsyncRead + Unpin>(r: R, tx: &mpsc::Sender<Inbound>) {
     let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, r), DEFAULT_MAX_FRAME);
     loop {
         let item = match frames.next().await {

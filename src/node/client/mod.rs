@@ -22,7 +22,8 @@ use crate::wire::Transport;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
-use translate::translate;
+pub use translate::Sink;
+use translate::{translate, SharedSeen};
 
 mod translate;
 
@@ -36,6 +37,9 @@ pub const COALESCE_LIMIT: usize = 16 * 1024;
 pub struct NodeClient {
     peer: Peer,
     handled: Handled,
+    seen: SharedSeen,
+    /// The node token sent with every command, when the node wants one.
+    token: Option<String>,
     /// The node's name and agents, from its `initialize` answer.
     pub node_name: String,
     pub agents: Vec<String>,
@@ -46,18 +50,38 @@ impl NodeClient {
     pub async fn connect(
         transport: Transport,
     ) -> Result<(NodeClient, mpsc::Receiver<NodeEvent>), RpcError> {
-        let (peer, incoming) = Peer::spawn(transport);
         let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        let client = Self::connect_into(transport, Sink::Own(tx), None).await?;
+        Ok((client, rx))
+    }
+
+    /// Connects with events going to `sink` and `token` sent with every command.
+    pub async fn connect_into(
+        transport: Transport,
+        sink: Sink,
+        token: Option<String>,
+    ) -> Result<NodeClient, RpcError> {
+        let (peer, incoming) = Peer::spawn(transport);
         let handled = Handled::default();
-        tokio::spawn(translate(peer.clone(), incoming, tx, handled.clone()));
+        let seen = SharedSeen::default();
+        tokio::spawn(translate(
+            peer.clone(),
+            incoming,
+            sink,
+            handled.clone(),
+            seen.clone(),
+        ));
         let init = request(
             &peer,
             method::INITIALIZE,
-            json!({
-                "protocolVersion": PROTOCOL_VERSION,
-                "clientCapabilities": {},
-                "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
-            }),
+            with_token(
+                json!({
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "clientCapabilities": {},
+                    "clientInfo": { "name": "praxis", "version": env!("CARGO_PKG_VERSION") },
+                }),
+                &token,
+            ),
         )
         .await?;
         let node_name = praxis_meta(&init, "node")
@@ -72,20 +96,25 @@ impl NodeClient {
                     .collect()
             })
             .unwrap_or_default();
-        Ok((
-            NodeClient {
-                peer,
-                handled,
-                node_name,
-                agents,
-            },
-            rx,
-        ))
+        Ok(NodeClient {
+            peer,
+            handled,
+            seen,
+            token,
+            node_name,
+            agents,
+        })
     }
 
-    /// A request whose answer and error are sanitized.
+    /// A request (with the node token) whose answer and error are sanitized.
     async fn request(&self, method: &str, params: Value) -> Result<Value, RpcError> {
-        request(&self.peer, method, params).await
+        request(&self.peer, method, with_token(params, &self.token)).await
+    }
+
+    /// The newest frame of `session` this client applied (its replay cursor).
+    pub fn last_seq(&self, session: &str) -> u64 {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.last_seq.get(session).copied().unwrap_or(0)
     }
 
     pub async fn new_session(&self, opts: &SessionOptions) -> Result<SessionCreated, RpcError> {
@@ -126,7 +155,10 @@ impl NodeClient {
             .peer
             .request_seq(
                 method::SESSION_PROMPT,
-                json!({ "sessionId": session, "prompt": text_prompt(text) }),
+                with_token(
+                    json!({ "sessionId": session, "prompt": text_prompt(text) }),
+                    &self.token,
+                ),
             )
             .await;
         self.handled.reach(seq).await;
@@ -147,7 +179,10 @@ impl NodeClient {
     pub async fn cancel(&self, session: &str) {
         let _ = self
             .peer
-            .notify(method::SESSION_CANCEL, json!({ "sessionId": session }))
+            .notify(
+                method::SESSION_CANCEL,
+                with_token(json!({ "sessionId": session }), &self.token),
+            )
             .await;
     }
 
@@ -157,12 +192,45 @@ impl NodeClient {
             .map(|_| ())
     }
 
-    pub async fn resume(&self, session: &str) -> Result<Value, RpcError> {
-        self.request(
-            method::SESSION_RESUME,
-            json!({ "sessionId": session, "cwd": ".", "mcpServers": [] }),
-        )
-        .await
+    /// Attaches to a session: the node replays what this client has not applied yet (in
+    /// order, into the event stream, before this returns), then sends it live.
+    pub async fn resume(&self, session: &str) -> Result<Resumed, RpcError> {
+        let after = self.last_seq(session);
+        let (raw, seq) = self
+            .peer
+            .request_seq(
+                method::SESSION_RESUME,
+                with_token(
+                    json!({ "sessionId": session, "cwd": ".", "mcpServers": [],
+                            "_meta": { "praxis": { "afterSeq": after } } }),
+                    &self.token,
+                ),
+            )
+            .await;
+        // The replayed frames came before the answer: they are in the stream now.
+        self.handled.reach(seq).await;
+        let raw = clean(raw)?;
+        let summary = parse_summary(&json!({
+            "sessionId": session,
+            "cwd": praxis_meta(&raw, "cwd"),
+            "_meta": raw.get("_meta"),
+        }));
+        Ok(Resumed {
+            last_seq: praxis_meta(&raw, "lastSeq")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            replayed: praxis_meta(&raw, "replayed")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            summary,
+        })
+    }
+
+    /// Stops watching a session; it keeps running on its node.
+    pub async fn detach(&self, session: &str) -> Result<(), RpcError> {
+        self.request(method::PRAXIS_DETACH, json!({ "sessionId": session }))
+            .await
+            .map(|_| ())
     }
 
     pub async fn list(&self) -> Result<Vec<SessionSummary>, RpcError> {
@@ -216,6 +284,29 @@ impl NodeClient {
             .respond(request, Ok(json!({ "outcome": outcome })))
             .await;
     }
+}
+
+/// What a resume found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resumed {
+    pub last_seq: u64,
+    pub replayed: u64,
+    pub summary: Option<SessionSummary>,
+}
+
+/// Adds the node token to a command's `_meta.praxis` (the node removes it before anything
+/// else, an agent included, sees the params).
+fn with_token(mut params: Value, token: &Option<String>) -> Value {
+    if let (Some(t), Some(obj)) = (token, params.as_object_mut()) {
+        let meta = obj.entry("_meta").or_insert_with(|| json!({}));
+        if let Some(m) = meta.as_object_mut() {
+            let praxis = m.entry("praxis").or_insert_with(|| json!({}));
+            if let Some(p) = praxis.as_object_mut() {
+                p.insert("token".into(), json!(t));
+            }
+        }
+    }
+    params
 }
 
 async fn request(peer: &Peer, method: &str, params: Value) -> Result<Value, RpcError> {

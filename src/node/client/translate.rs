@@ -50,12 +50,64 @@ impl PendingChunk {
     }
 }
 
+/// Where a client's events go: its own stream, or one shared by several nodes' clients
+/// (tagged with the node's index), so that one loop reads every node in arrival order.
+#[derive(Clone)]
+pub enum Sink {
+    Own(mpsc::Sender<NodeEvent>),
+    Shared(usize, mpsc::Sender<(usize, NodeEvent)>),
+}
+
+impl Sink {
+    async fn send(&self, e: NodeEvent) -> bool {
+        match self {
+            Sink::Own(tx) => tx.send(e).await.is_ok(),
+            Sink::Shared(node, tx) => tx.send((*node, e)).await.is_ok(),
+        }
+    }
+}
+
+/// What the translation remembers of each session: the newest sequence number applied
+/// (frames at or below it are duplicates and dropped; it is the cursor a resume sends) and
+/// the permission requests it was asked, by the node's permission id.
+#[derive(Default)]
+pub struct Seen {
+    pub last_seq: HashMap<String, u64>,
+    permissions: HashMap<(String, u64), crate::protocol::Id>,
+}
+
+pub type SharedSeen = std::sync::Arc<std::sync::Mutex<Seen>>;
+
+fn lock(seen: &SharedSeen) -> std::sync::MutexGuard<'_, Seen> {
+    seen.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether a node frame was seen already (by its `_meta.praxis.seq`); records it if not.
+fn duplicate(seen: &SharedSeen, item: &Incoming) -> bool {
+    let Incoming::Notification { params, .. } = item else {
+        return false;
+    };
+    let Some(seq) = crate::protocol::acp::praxis_meta(params, "seq").and_then(Value::as_u64)
+    else {
+        return false;
+    };
+    let session = str_field(params, "sessionId");
+    let mut s = lock(seen);
+    let last = s.last_seq.entry(session).or_insert(0);
+    if seq <= *last {
+        return true;
+    }
+    *last = seq;
+    false
+}
+
 /// Turns the node's frames into events: sanitized, text chunks merged, in order.
 pub(super) async fn translate(
     peer: Peer,
     mut incoming: mpsc::Receiver<Incoming>,
-    tx: mpsc::Sender<NodeEvent>,
+    tx: Sink,
     handled: Handled,
+    seen: SharedSeen,
 ) {
     let _finish = handled.finish_on_drop();
     let mut streams: HashMap<(String, &'static str), Sanitizer> = HashMap::new();
@@ -73,6 +125,10 @@ pub(super) async fn translate(
                 None => return,
             }
         };
+        if item.as_ref().is_some_and(|i| duplicate(&seen, i)) {
+            handled.bump();
+            continue;
+        }
         let Some(item) = item else {
             // Nothing more queued: the merged chunk goes out now.
             if !flush(&mut pending, &tx, &handled).await {
@@ -136,9 +192,9 @@ pub(super) async fn translate(
                 streams.retain(|(s, _), _| *s != session);
             }
         }
-        let event = event_of(&peer, item).await;
+        let event = event_of(&peer, item, &seen).await;
         if let Some(e) = event {
-            if tx.send(e).await.is_err() {
+            if !tx.send(e).await {
                 return;
             }
         }
@@ -150,14 +206,14 @@ pub(super) async fn translate(
 /// nobody reads events any more.
 async fn flush(
     pending: &mut Option<PendingChunk>,
-    tx: &mpsc::Sender<NodeEvent>,
+    tx: &Sink,
     handled: &Handled,
 ) -> bool {
     let Some(p) = pending.take() else {
         return true;
     };
     let items = p.items;
-    if tx.send(p.into_event()).await.is_err() {
+    if !tx.send(p.into_event()).await {
         return false;
     }
     for _ in 0..items {
@@ -168,7 +224,7 @@ async fn flush(
 
 /// The event for one (non-chunk) item, its strings sanitized; requests the client cannot
 /// serve are answered here.
-async fn event_of(peer: &Peer, item: Incoming) -> Option<NodeEvent> {
+async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<NodeEvent> {
     match item {
         Incoming::Notification {
             method: m,
@@ -206,6 +262,31 @@ async fn event_of(peer: &Peer, item: Incoming) -> Option<NodeEvent> {
                     session: str_field(&params, "sessionId"),
                     message: str_field(&params, "message"),
                 }),
+                method::PRAXIS_PROMPTED => Some(NodeEvent::Prompted {
+                    session: str_field(&params, "sessionId"),
+                    text: params
+                        .get("prompt")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| b.get("text").and_then(Value::as_str))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                }),
+                method::PRAXIS_PERMISSION_RESOLVED => {
+                    let session = str_field(&params, "sessionId");
+                    let pid = params.get("permissionId").and_then(Value::as_u64)?;
+                    let request = lock(seen).permissions.remove(&(session.clone(), pid))?;
+                    let option = params
+                        .pointer("/outcome/optionId")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    Some(NodeEvent::PermissionResolved {
+                        session,
+                        request,
+                        option,
+                    })
+                }
                 _ => None,
             }
         }
@@ -215,12 +296,22 @@ async fn event_of(peer: &Peer, item: Incoming) -> Option<NodeEvent> {
             mut params,
         } if m == method::REQUEST_PERMISSION => {
             sanitize_json(&mut params);
+            let pid = crate::protocol::acp::praxis_meta(&params, "permissionId")
+                .and_then(Value::as_u64);
             match serde_json::from_value::<schema::RequestPermissionRequest>(params.clone()) {
-                Ok(ask) => Some(NodeEvent::Permission {
-                    request: id,
-                    session: str_field(&params, "sessionId"),
-                    ask: Box::new(ask),
-                }),
+                Ok(ask) => {
+                    let session = str_field(&params, "sessionId");
+                    if let Some(pid) = pid {
+                        lock(seen)
+                            .permissions
+                            .insert((session.clone(), pid), id.clone());
+                    }
+                    Some(NodeEvent::Permission {
+                        request: id,
+                        session,
+                        ask: Box::new(ask),
+                    })
+                }
                 Err(e) => {
                     peer.respond(id, Err(RpcError::invalid_params(e))).await;
                     None
