@@ -10,7 +10,6 @@
 
 use crate::node::client::Sink;
 use crate::node::{LocalNode, NodeClient, NodeEvent, NodeSettings, SessionOptions};
-use crate::wire::Transport;
 use crate::node_api::{PermissionAnswer, PromptDone, StopReason};
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::RpcError;
@@ -37,7 +36,7 @@ pub enum Target {
     /// A node daemon, reached over this transport (a Unix socket or a broker link).
     Node {
         name: String,
-        transport: Transport,
+        reached: crate::reach::Reached,
         token: Option<String>,
     },
 }
@@ -45,17 +44,20 @@ pub enum Target {
 /// Runs one prompt; returns the process exit status (3 when the node cannot be reached).
 pub async fn run(target: Target, args: PromptArgs) -> i32 {
     let mut out = std::io::stdout().lock();
+    let mut broker = None;
     let connected = match target {
         Target::Local(settings) => NodeClient::connect(LocalNode::start(settings))
             .await
             .map_err(|e| (2, format!("the local node did not start: {}", e.message))),
         Target::Node {
             name,
-            transport,
+            reached,
             token,
         } => {
             let (tx, rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
-            NodeClient::connect_into(transport, Sink::Own(tx), token)
+            // Kept for the whole run: it carries the link.
+            broker = reached.endpoint;
+            NodeClient::connect_into(reached.transport, Sink::Own(tx), token)
                 .await
                 .map(|c| (c, rx))
                 .map_err(|e| (3, format!("node {name}: {}", e.message)))
@@ -78,6 +80,7 @@ pub async fn run(target: Target, args: PromptArgs) -> i32 {
             return 2;
         }
     };
+    let _broker = broker;
     let mut signals = crate::signals::Signals::new();
     let prompt = {
         let (client, session, text) = (client.clone(), session.clone(), args.text.clone());

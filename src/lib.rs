@@ -6,6 +6,7 @@
 //! driven by [`runtime`]; [`headless`] is the one-shot front end.
 //! [`demo_agent`] is a real ACP agent built into the binary.
 
+pub mod amqp;
 pub mod config;
 pub mod demo_agent;
 pub mod headless;

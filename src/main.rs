@@ -17,6 +17,10 @@ use std::process::ExitCode;
     about = "A terminal chat client for ACP agents"
 )]
 struct Cli {
+    /// Show the broker and every node that answers (agents, sessions by status), or the
+    /// local node daemon when no broker is configured; exits 3 when unreachable.
+    #[arg(long)]
+    status: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -121,6 +125,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cli.status {
+        let Some(config) = load_config(&paths) else {
+            return ExitCode::from(2);
+        };
+        let remote = config.remote.clone().with_env();
+        let mut out = std::io::stdout().lock();
+        let code = runtime.block_on(praxis::reach::status(&remote, &paths, &mut out));
+        return ExitCode::from(code as u8);
+    }
     let code = match cli.command {
         Some(Command::Agent {
             which:
@@ -170,9 +183,9 @@ fn main() -> ExitCode {
                 Some(name) => {
                     let remote = config.remote.clone().with_env();
                     match runtime.block_on(praxis::reach::open(&remote, &paths, &name)) {
-                        Ok(transport) => headless::Target::Node {
+                        Ok(reached) => headless::Target::Node {
                             name,
-                            transport,
+                            reached,
                             token: remote.node_token,
                         },
                         Err(e) => {

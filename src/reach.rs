@@ -46,24 +46,156 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// A connection to a node, and the broker endpoint it runs over (keep it while the
+/// connection is used: dropping the last clone closes the broker connection).
+pub struct Reached {
+    pub transport: Transport,
+    pub endpoint: Option<crate::amqp::ClientEndpoint>,
+}
+
 /// A connection to node `name`.
-pub async fn open(remote: &RemoteConfig, paths: &Paths, name: &str) -> Result<Transport, String> {
+pub async fn open(remote: &RemoteConfig, paths: &Paths, name: &str) -> Result<Reached, String> {
     check_name(name)?;
     match &remote.broker {
         Some(url) => broker_link(url, name).await,
         None => {
             let path = paths.node_socket();
-            crate::transport::socket::connect(&path).await.map_err(|e| {
+            let transport = crate::transport::socket::connect(&path).await.map_err(|e| {
                 format!(
                     "no node daemon answers on {} ({e}); start one with `praxis node`, or configure a broker",
                     path.display()
                 )
+            })?;
+            Ok(Reached {
+                transport,
+                endpoint: None,
             })
         }
     }
 }
 
-async fn broker_link(url: &str, name: &str) -> Result<Transport, String> {
-    let _ = (url, name);
-    Err("broker links are not built yet".into())
+async fn broker_link(url: &str, name: &str) -> Result<Reached, String> {
+    let client = crate::amqp::ClientEndpoint::connect(url, &client_id())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Reached {
+        transport: client.open(name),
+        endpoint: Some(client),
+    })
+}
+
+/// This process's id on the broker: unique per running client (a client's queue is its own).
+pub fn client_id() -> String {
+    format!("c-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `praxis --status`: the broker (its URL without the password) and each node that answers
+/// with its agents and session counts by status; without a broker, the local daemon. Returns
+/// the exit code (3 when the broker or the daemon cannot be reached).
+pub async fn status(remote: &RemoteConfig, paths: &Paths, out: &mut impl std::io::Write) -> i32 {
+    match &remote.broker {
+        Some(url) => {
+            let client = match crate::amqp::ClientEndpoint::connect(url, &client_id()).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writeln!(out, "broker {}: unreachable", crate::amqp::redact(url));
+                    say(&e.to_string());
+                    return 3;
+                }
+            };
+            let _ = writeln!(out, "broker {}: connected", crate::amqp::redact(url));
+            let mut presence = client.presence();
+            if let Err(e) = client.ping().await {
+                say(&e.to_string());
+                return 3;
+            }
+            let mut nodes = std::collections::BTreeMap::new();
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
+            while let Ok(Ok(p)) = tokio::time::timeout_at(deadline, presence.recv()).await {
+                if p.body.get("goodbye").and_then(serde_json::Value::as_bool) != Some(true) {
+                    nodes.insert(p.node.clone(), p.body);
+                }
+            }
+            if nodes.is_empty() {
+                let _ = writeln!(out, "no node answered");
+            }
+            for (name, body) in nodes {
+                let _ = writeln!(out, "{}", node_line(&name, &body));
+            }
+            client.close().await;
+            0
+        }
+        None => {
+            let path = paths.node_socket();
+            let _ = writeln!(out, "broker: none configured (broker in config.toml or PRAXIS_BROKER)");
+            let Ok(t) = crate::transport::socket::connect(&path).await else {
+                let _ = writeln!(out, "local node daemon: not running ({})", path.display());
+                return 3;
+            };
+            let (tx, _rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
+            let sink = crate::node::client::Sink::Own(tx);
+            let client =
+                match crate::node::NodeClient::connect_into(t, sink, remote.node_token.clone())
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        say(&format!("the local node daemon: {}", e.message));
+                        return 3;
+                    }
+                };
+            let sessions = client.list().await.unwrap_or_default();
+            let body = serde_json::json!({
+                "agents": client.agents,
+                "sessions": sessions.iter().map(|s| serde_json::json!({ "status": s.status })).collect::<Vec<_>>(),
+            });
+            let _ = writeln!(out, "local daemon on {}", path.display());
+            let _ = writeln!(out, "{}", node_line(&client.node_name, &body));
+            0
+        }
+    }
+}
+
+/// "node NAME: agents a, b · sessions: 1 working, 2 idle" from a presence body.
+fn node_line(name: &str, body: &serde_json::Value) -> String {
+    use crate::sanitize::sanitize;
+    let agents: Vec<String> = body["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.as_str().map(sanitize))
+        .collect();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in body["sessions"].as_array().into_iter().flatten() {
+        let status = s["status"].as_str().unwrap_or("unknown");
+        *counts.entry(sanitize(status).replace('_', " ")).or_default() += 1;
+    }
+    let sessions = if counts.is_empty() {
+        "no sessions".to_string()
+    } else {
+        counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "node {}: agents {} · sessions: {sessions}",
+        sanitize(name),
+        if agents.is_empty() {
+            "none".to_string()
+        } else {
+            agents.join(", ")
+        }
+    )
+}
+
+/// `praxis: <msg>` on stderr, sanitized (a closed stderr is ignored).
+fn say(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "praxis: {}",
+        crate::sanitize::sanitize(msg)
+    );
 }

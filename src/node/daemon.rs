@@ -68,7 +68,7 @@ pub async fn run(settings: NodeSettings, opts: DaemonOptions) -> i32 {
         }
     }
     let remote = match &opts.broker {
-        Some(url) => match remote_serve(node.clone(), url).await {
+        Some(url) => match super::remote::serve(node.clone(), url).await {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("praxis node: {e}");
@@ -85,7 +85,7 @@ pub async fn run(settings: NodeSettings, opts: DaemonOptions) -> i32 {
         where_.push(format!("socket {}", p.display()));
     }
     if let Some(url) = &opts.broker {
-        where_.push(format!("broker {}", redact(url)));
+        where_.push(format!("broker {}", crate::amqp::redact(url)));
     }
     eprintln!("praxis node {name}: serving on {}", where_.join(" and "));
     let mut signals = crate::signals::Signals::new();
@@ -120,14 +120,3 @@ async fn accept_socket(node: Arc<Node>, listener: tokio::net::UnixListener) {
     }
 }
 
-// TEMP until the amqp module lands.
-struct RemoteStub;
-impl RemoteStub {
-    async fn goodbye(self) {}
-}
-async fn remote_serve(_n: Arc<Node>, _u: &str) -> Result<RemoteStub, String> {
-    Err("no broker support yet".into())
-}
-fn redact(u: &str) -> String {
-    u.to_string()
-}

@@ -17,6 +17,7 @@ pub mod journal;
 pub mod local;
 pub mod outbox;
 mod relay;
+mod remote;
 pub mod server;
 mod session;
 

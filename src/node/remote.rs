@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 /// A node served over a broker.
 pub struct Remote {
-    endpoint: NodeEndpoint,
+    endpoint: Arc<NodeEndpoint>,
     node: Arc<Node>,
+    beats: tokio::task::JoinHandle<()>,
 }
 
 /// Binds the node's inbox on the broker and starts serving clients and presence.
@@ -23,30 +24,37 @@ pub async fn serve(node: Arc<Node>, url: &str) -> Result<Remote, AmqpError> {
             serving.serve(a.transport, OnClose::Detach);
         }
     });
-    let beats = endpoint.clone();
-    let beating = node.clone();
-    tokio::spawn(async move {
+    let endpoint = Arc::new(endpoint);
+    let beating = (endpoint.clone(), node.clone());
+    let beats = tokio::spawn(async move {
         let mut tick = tokio::time::interval(HEARTBEAT);
         loop {
             tick.tick().await;
-            let presence = beating.presence().await;
-            beats.set_presence(presence.clone());
-            if let Err(e) = beats.announce(&presence).await {
+            let presence = beating.1.presence().await;
+            if let Err(e) = beating.0.announce(&presence).await {
                 tracing::debug!(error = %e, "presence not published");
             }
         }
     });
-    Ok(Remote { endpoint, node })
+    Ok(Remote {
+        endpoint,
+        node,
+        beats,
+    })
 }
 
 impl Remote {
     /// Tells clients this node is going (before its sessions are closed).
     pub async fn goodbye(self) {
+        self.beats.abort();
+        let _ = self.beats.await;
         let mut presence = self.node.presence().await;
         if let Some(o) = presence.as_object_mut() {
             o.insert("goodbye".into(), serde_json::Value::Bool(true));
         }
         let _ = self.endpoint.announce(&presence).await;
-        self.endpoint.close().await;
+        if let Ok(endpoint) = Arc::try_unwrap(self.endpoint) {
+            endpoint.close().await;
+        }
     }
 }

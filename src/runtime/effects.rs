@@ -10,11 +10,11 @@ use tokio::sync::mpsc;
 
 pub(super) fn run_effect(
     effect: Effect,
-    nodes: &[NodeClient],
+    nodes: &[Option<NodeClient>],
     tx: &mpsc::UnboundedSender<Action>,
     paths: &Paths,
 ) {
-    let node_of = |i: usize| nodes.get(i).cloned();
+    let node_of = |i: usize| nodes.get(i).cloned().flatten();
     let tx = tx.clone();
     match effect {
         Effect::NewSession { node, options } => {
@@ -85,6 +85,20 @@ pub(super) fn run_effect(
                     Err(e) => Err(e.message),
                 };
                 let _ = tx.send(Action::TranscriptSaved { session, result });
+            });
+        }
+        Effect::ListSessions { node } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.list().await;
+                let _ = tx.send(Action::SessionsListed { node, result });
+            });
+        }
+        Effect::Attach { node, session } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.resume(&session).await.map(|_| ());
+                let _ = tx.send(Action::Attached { session, result });
             });
         }
         Effect::Copy(text) => {

@@ -11,12 +11,14 @@
 //! so a fast agent waits for the screen instead of filling memory.
 
 mod effects;
+mod remote;
 mod term_input;
 
 use effects::run_effect;
 pub use effects::write_transcript;
 
 use crate::config::{Config, Paths};
+use crate::node::client::Sink;
 use crate::node::{LocalNode, NodeClient, NodeSettings};
 use crate::state::{self, Action, AppState, Effect};
 use crate::ui::{self, UiCache};
@@ -157,27 +159,34 @@ pub async fn run(
     terminal.clear()?;
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let mut nodes: Vec<NodeClient> = Vec::new();
-    // Node events are read in this loop (not relayed through another task), so that effect
-    // results such as "prompt done" can never overtake the updates that preceded them.
-    let mut node_events = match NodeClient::connect(LocalNode::start(settings)).await {
-        Ok((client, events)) => {
+    let mut nodes: Vec<Option<NodeClient>> = Vec::new();
+    // Every node's events arrive on this one stream, tagged with the node's index, and are
+    // read in this loop (not relayed through another task), so that effect results such as
+    // "prompt done" can never overtake the updates that preceded them.
+    let (events_tx, node_events) = mpsc::channel(crate::node::client::EVENT_CAPACITY);
+    let mut node_events = Some(node_events);
+    let local = Sink::Shared(0, events_tx.clone());
+    match NodeClient::connect_into(LocalNode::start(settings), local, None).await {
+        Ok(client) => {
             let _ = tx.send(Action::NodeConnected {
                 node: 0,
                 name: client.node_name.clone(),
                 agents: client.agents.clone(),
+                remote: false,
             });
-            nodes.push(client);
-            Some(events)
+            nodes.push(Some(client));
         }
         Err(e) => {
+            nodes.push(None);
             app.say(
                 state::transcript::Level::Error,
                 format!("The local node did not start: {}", e.message),
             );
-            None
         }
     };
+    // Node daemons (the local one's socket, the broker's nodes) join as they are found.
+    let (joined_tx, mut joined) = mpsc::unbounded_channel::<remote::Joined>();
+    remote::start(&config, &paths, events_tx, joined_tx, tx.clone());
 
     let mut input = EventStream::new();
     let mut signals = crate::signals::Signals::new();
@@ -212,23 +221,37 @@ pub async fn run(
                 ended_by = Some(signal);
                 app.quit = true;
             }
-            Some(event) = recv_node(&mut node_events) => {
+            Some((node, event)) = recv_node(&mut node_events) => {
                 let mut bytes = text_len(&event);
-                apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
                     if bytes >= DRAIN_BYTES {
                         break;
                     }
-                    let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
+                    let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     bytes += text_len(&event);
-                    apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 dirty = true;
             }
             Some(()) = highlighted.recv() => {
                 while highlighted.try_recv().is_ok() {}
+                dirty = true;
+            }
+            Some(j) = joined.recv() => {
+                while nodes.len() <= j.node {
+                    nodes.push(None);
+                }
+                let action = Action::NodeConnected {
+                    node: j.node,
+                    name: j.client.node_name.clone(),
+                    agents: j.client.agents.clone(),
+                    remote: true,
+                };
+                nodes[j.node] = Some(j.client);
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 dirty = true;
             }
             Some(action) = rx.recv() => {
@@ -237,8 +260,8 @@ pub async fn run(
                 // meanwhile waits for the next turn, so a flood cannot hold the loop here).
                 let queued = node_events.as_ref().map_or(0, |rx| rx.len());
                 for _ in 0..queued {
-                    let Some(event) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
-                    apply(&mut app, Action::Node { node: 0, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
+                    apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain what is already queued so a burst of chunks costs one frame.
@@ -297,8 +320,10 @@ pub async fn run(
     restore();
     // Nobody reads node events any more: dropping the stream keeps the node from waiting.
     drop(node_events);
-    let closing = app.sessions.iter().filter_map(|s| {
-        let client = nodes.get(s.node)?.clone();
+    // Sessions of the in-process node end with it; remote ones keep running (dropping the
+    // connection detaches from them).
+    let closing = app.sessions.iter().filter(|s| s.node == 0).filter_map(|s| {
+        let client = nodes.get(s.node)?.clone()?;
         let id = s.id.clone();
         Some(async move { client.close(&id).await })
     });
@@ -307,8 +332,8 @@ pub async fn run(
 }
 
 async fn recv_node(
-    rx: &mut Option<mpsc::Receiver<crate::node::NodeEvent>>,
-) -> Option<crate::node::NodeEvent> {
+    rx: &mut Option<mpsc::Receiver<(usize, crate::node::NodeEvent)>>,
+) -> Option<(usize, crate::node::NodeEvent)> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -332,7 +357,7 @@ fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
 
 /// What effects need from the loop.
 struct Cx<'a> {
-    nodes: &'a [NodeClient],
+    nodes: &'a [Option<NodeClient>],
     tx: &'a mpsc::UnboundedSender<Action>,
     paths: &'a Paths,
     cache: &'a mut UiCache,

@@ -19,6 +19,25 @@ pub enum Action {
         node: usize,
         name: String,
         agents: Vec<String>,
+        remote: bool,
+    },
+    /// A remote node's link changed: `online` false means gone (its goodbye, or missed
+    /// heartbeats); `reconnecting` is this client's own broker link being re-established.
+    NodeLink {
+        node: usize,
+        online: bool,
+        reconnecting: bool,
+        reason: Option<String>,
+    },
+    /// What `session/list` said of a node's sessions.
+    SessionsListed {
+        node: usize,
+        result: Result<Vec<crate::node_api::SessionSummary>, RpcError>,
+    },
+    /// Attaching to a listed session finished (its replay is already applied).
+    Attached {
+        session: String,
+        result: Result<(), RpcError>,
     },
     SessionCreated {
         node: usize,

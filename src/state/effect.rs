@@ -47,6 +47,15 @@ pub enum Effect {
         mode: String,
     },
     SetTheme(String),
+    /// Ask a node for its sessions.
+    ListSessions {
+        node: usize,
+    },
+    /// Follow a session this client has not followed yet: replay, then live.
+    Attach {
+        node: usize,
+        session: String,
+    },
     /// Remember a prompt in the persistent history.
     AppendHistory(String),
     Quit,

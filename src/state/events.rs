@@ -12,13 +12,20 @@ use crate::sanitize::sanitize;
 
 pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     match action {
-        Action::NodeConnected { node, name, agents } => {
+        Action::NodeConnected {
+            node,
+            name,
+            agents,
+            remote,
+        } => {
             while state.nodes.len() <= node {
                 state.nodes.push(NodeView {
                     name: String::new(),
                     connected: false,
                     error: None,
                     agents: Vec::new(),
+                    remote: false,
+                    reconnecting: false,
                 });
             }
             state.nodes[node] = NodeView {
@@ -26,13 +33,46 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 connected: true,
                 error: None,
                 agents,
+                remote,
+                reconnecting: false,
             };
-            if let Some(options) = state.auto_start.take() {
+            if remote {
+                // Sessions left running there (by an earlier client, or another one).
+                fx.push(Effect::ListSessions { node });
+            }
+            if remote {
+                // The local node's auto-start stays for the local node.
+            } else if let Some(options) = state.auto_start.take() {
                 state.starting.push((options.agent.clone(), state.now_ms));
                 fx.push(Effect::NewSession { node, options });
             }
         }
         Action::Node { node, event } => on_node_event(state, node, event),
+        Action::NodeLink {
+            node,
+            online,
+            reconnecting,
+            reason,
+        } => node_link(state, node, online, reconnecting, reason),
+        Action::SessionsListed { node, result } => match result {
+            Ok(list) => merge_listed(state, node, list),
+            Err(e) => {
+                let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
+                let msg = format!("Node {name} did not list its sessions: {}", e.message);
+                state.say(Level::Warning, msg)
+            }
+        },
+        Action::Attached { session, result } => {
+            if let Err(e) = result {
+                if let Some(s) = state.session_mut(&session) {
+                    s.attached = false;
+                    s.transcript.push_notice(
+                        Level::Error,
+                        format!("Could not attach: {}", describe(&e)),
+                    );
+                }
+            }
+        }
         Action::SessionCreated {
             node,
             options,
@@ -157,10 +197,107 @@ fn describe(e: &RpcError) -> String {
     }
 }
 
+/// A remote node came, went, or this client's broker link wavered.
+fn node_link(
+    state: &mut AppState,
+    node: usize,
+    online: bool,
+    reconnecting: bool,
+    reason: Option<String>,
+) {
+    let Some(n) = state.nodes.get_mut(node) else {
+        return;
+    };
+    let was_online = n.connected;
+    n.connected = online;
+    n.reconnecting = reconnecting;
+    n.error = reason.as_deref().map(sanitize);
+    let name = n.name.clone();
+    if was_online && !online {
+        let why = n.error.clone().unwrap_or_else(|| "node offline".into());
+        for s in state
+            .sessions
+            .iter_mut()
+            .filter(|s| s.node == node && s.status.is_live())
+        {
+            s.status = SessionStatus::Failed;
+            s.reason = Some(format!("lost ({why})"));
+            s.prompt_in_flight = false;
+            s.transcript.end_turn(TurnState::Failed(format!("lost ({why})")), None);
+        }
+        state.say(Level::Error, format!("Node {name} is offline: {why}"));
+    }
+}
+
+/// Adds the sessions a node listed that this client does not know, unattached: opening one
+/// attaches and replays it. Known ones take the node's status.
+fn merge_listed(state: &mut AppState, node: usize, list: Vec<crate::node_api::SessionSummary>) {
+    let mut added = 0;
+    for summary in list {
+        if let Some(s) = state.session_mut(&summary.session_id) {
+            let lost = s.status == SessionStatus::Failed
+                && s.reason.as_deref().is_some_and(|r| r.starts_with("lost"));
+            if lost && summary.status.is_live() {
+                // It outlived the node's absence: open it again to re-attach.
+                s.attached = false;
+                s.node = node;
+            }
+            if !s.attached {
+                s.status = summary.status;
+                s.reason = summary.reason.map(|r| sanitize(&r));
+            }
+            continue;
+        }
+        if !summary.status.is_live() {
+            continue;
+        }
+        let mut view = SessionView::new(
+            node,
+            sanitize(&summary.session_id),
+            sanitize(&summary.connector),
+            summary.yolo,
+            summary.created_ms,
+            summary
+                .cwd
+                .map(|c| sanitize(&c.display().to_string()))
+                .unwrap_or_default(),
+        );
+        view.status = summary.status;
+        view.reason = summary.reason.map(|r| sanitize(&r));
+        view.attached = false;
+        state.sessions.push(view);
+        added += 1;
+    }
+    if added > 0 {
+        let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
+        let msg = format!("{added} session(s) running on {name}: Ctrl+W lists them");
+        state.say(Level::Info, msg);
+    }
+}
+
+fn event_session(event: &NodeEvent) -> Option<&str> {
+    match event {
+        NodeEvent::Update { session, .. }
+        | NodeEvent::Permission { session, .. }
+        | NodeEvent::Status { session, .. }
+        | NodeEvent::AutoApproved { session, .. }
+        | NodeEvent::Notice { session, .. }
+        | NodeEvent::PermissionResolved { session, .. }
+        | NodeEvent::Prompted { session, .. } => Some(session),
+        NodeEvent::Disconnected(_) => None,
+    }
+}
+
 /// How many events for not-yet-known sessions are kept.
 const EARLY_EVENTS_LIMIT: usize = 1000;
 
 fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
+    if let Some(id) = event_session(&event) {
+        // A session this client listed but does not follow yet: nothing to apply.
+        if state.session(id).is_some_and(|s| !s.attached) {
+            return;
+        }
+    }
     let session = match &event {
         NodeEvent::Update { session, .. }
         | NodeEvent::Permission { session, .. }

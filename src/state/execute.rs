@@ -71,7 +71,17 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
                 state.overlays.push(Overlay::Help);
             }
         }
-        Command::ToggleNodes => ops::toggle(state, Overlay::Nodes),
+        Command::ToggleNodes => {
+            ops::toggle(state, Overlay::Nodes);
+            if state.overlays.last() == Some(&Overlay::Nodes) {
+                // Opening the window asks remote nodes for sessions this client has not seen.
+                for (node, n) in state.nodes.iter().enumerate() {
+                    if n.remote && n.connected {
+                        fx.push(super::Effect::ListSessions { node });
+                    }
+                }
+            }
+        }
         Command::ToggleSessions => ops::toggle(state, Overlay::Sessions),
         Command::CloseWindow => {
             state.overlays.pop();
@@ -146,8 +156,7 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::NewSessionForm => ops::open_form(state),
         Command::ResumeSelected => {
             if let Some(id) = ops::selected_session(state) {
-                state.active = Some(id);
-                state.overlays.clear();
+                ops::open_session(state, id, fx);
             }
         }
         Command::DiscardSelected => {
@@ -198,10 +207,7 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         }
         Command::SessionList => session_list(state),
         Command::SessionResume(prefix) => match unique_live(state, &prefix) {
-            Some(id) => {
-                state.active = Some(id);
-                state.overlays.clear();
-            }
+            Some(id) => ops::open_session(state, id, fx),
             None => return no_match(state, &prefix),
         },
         Command::SessionClose(prefix) => match unique_live(state, &prefix) {

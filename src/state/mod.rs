@@ -36,6 +36,10 @@ pub struct NodeView {
     pub connected: bool,
     pub error: Option<String>,
     pub agents: Vec<String>,
+    /// A remote node (its sessions outlive this client; quitting detaches from them).
+    pub remote: bool,
+    /// This client's link to the broker is down and being re-established.
+    pub reconnecting: bool,
 }
 
 /// The new-session form (from the Nodes window).

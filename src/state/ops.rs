@@ -47,6 +47,22 @@ pub(super) fn selected_session(state: &AppState) -> Option<String> {
         .map(|s| s.id.clone())
 }
 
+/// Shows session `id`; a listed session not followed yet is attached (the node replays it).
+pub(super) fn open_session(state: &mut AppState, id: String, fx: &mut Vec<super::Effect>) {
+    if let Some(s) = state.session_mut(&id) {
+        if !s.attached {
+            s.attached = true;
+            s.transcript = Default::default();
+            fx.push(super::Effect::Attach {
+                node: s.node,
+                session: id.clone(),
+            });
+        }
+    }
+    state.active = Some(id);
+    state.overlays.clear();
+}
+
 pub(super) fn short(id: &str) -> String {
     id.chars().take(8).collect()
 }

@@ -42,6 +42,10 @@ pub struct SessionView {
     pub tokens: (u64, u64),
     /// Index into the prompt history while recalling with Up/Down.
     pub history_pos: Option<usize>,
+    /// Whether this client follows the session. A session a node listed (left running by
+    /// an earlier client, or started by another) is not followed until it is opened; opening
+    /// it attaches and replays what this client has not seen.
+    pub attached: bool,
 }
 
 impl SessionView {
@@ -72,6 +76,7 @@ impl SessionView {
             context_used: None,
             tokens: (0, 0),
             history_pos: None,
+            attached: true,
         }
     }
 

@@ -39,6 +39,7 @@ fn app_with_session() -> AppState {
             node: 0,
             name: "local".into(),
             agents: vec!["demo".into(), "py".into()],
+            remote: false,
         },
     );
     let options = SessionOptions {
@@ -699,6 +700,7 @@ fn updates_that_arrive_before_session_new_is_applied_are_kept() {
             node: 0,
             name: "local".into(),
             agents: vec!["demo".into()],
+            remote: false,
         },
     );
     with_agent_commands(&mut s);

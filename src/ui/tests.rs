@@ -20,6 +20,7 @@ fn app() -> AppState {
             node: 0,
             name: "local".into(),
             agents: vec!["demo".into(), "gemini".into()],
+            remote: false,
         },
     );
     s
