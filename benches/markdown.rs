@@ -135,7 +135,7 @@ fn section(out: &mut String, n: usize, rng: &mut Rng) {
         out.push_str(" |\n");
     }
     out.push('\n');
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         out.push_str("> ");
         rng.words(out, 20, 20);
         out.push_str("\n\n");

@@ -33,6 +33,7 @@ fn app() -> AppState {
             node: 0,
             name: "local".into(),
             agents: vec!["demo".into()],
+            remote: false,
         },
     );
     let options = SessionOptions {

@@ -119,15 +119,43 @@ pub async fn status(remote: &RemoteConfig, paths: &Paths, out: &mut impl std::io
             if nodes.is_empty() {
                 let _ = writeln!(out, "no node answered");
             }
-            for (name, body) in nodes {
-                let _ = writeln!(out, "{}", node_line(&name, &body));
+            // Presence may be a beat old: each node is asked for its sessions now.
+            let asked = nodes.into_iter().map(|(name, body)| {
+                let link = client.open(&name);
+                let token = remote.node_token.clone();
+                async move {
+                    let fresh = tokio::time::timeout(
+                        std::time::Duration::from_secs(3),
+                        sessions_of(link, token),
+                    )
+                    .await;
+                    match fresh {
+                        Ok(Some(sessions)) => {
+                            let mut body = body;
+                            body["sessions"] = sessions;
+                            (name, body, None)
+                        }
+                        _ => (name, body, Some("(sessions as of its last heartbeat)")),
+                    }
+                }
+            });
+            for (name, body, note) in futures::future::join_all(asked).await {
+                let line = node_line(&name, &body);
+                let _ = writeln!(
+                    out,
+                    "{line}{}",
+                    note.map(|n| format!(" {n}")).unwrap_or_default()
+                );
             }
             client.close().await;
             0
         }
         None => {
             let path = paths.node_socket();
-            let _ = writeln!(out, "broker: none configured (broker in config.toml or PRAXIS_BROKER)");
+            let _ = writeln!(
+                out,
+                "broker: none configured (broker in config.toml or PRAXIS_BROKER)"
+            );
             let Ok(t) = crate::transport::socket::connect(&path).await else {
                 let _ = writeln!(out, "local node daemon: not running ({})", path.display());
                 return 3;
@@ -156,6 +184,20 @@ pub async fn status(remote: &RemoteConfig, paths: &Paths, out: &mut impl std::io
     }
 }
 
+/// A node's sessions as `[{status}]`, asked over a fresh link.
+async fn sessions_of(link: Transport, token: Option<String>) -> Option<serde_json::Value> {
+    let (tx, _rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
+    let client =
+        crate::node::NodeClient::connect_into(link, crate::node::client::Sink::Own(tx), token)
+            .await
+            .ok()?;
+    let list = client.list().await.ok()?;
+    Some(serde_json::json!(list
+        .iter()
+        .map(|s| serde_json::json!({ "status": s.status }))
+        .collect::<Vec<_>>()))
+}
+
 /// "node NAME: agents a, b · sessions: 1 working, 2 idle" from a presence body.
 fn node_line(name: &str, body: &serde_json::Value) -> String {
     use crate::sanitize::sanitize;
@@ -168,7 +210,9 @@ fn node_line(name: &str, body: &serde_json::Value) -> String {
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for s in body["sessions"].as_array().into_iter().flatten() {
         let status = s["status"].as_str().unwrap_or("unknown");
-        *counts.entry(sanitize(status).replace('_', " ")).or_default() += 1;
+        *counts
+            .entry(sanitize(status).replace('_', " "))
+            .or_default() += 1;
     }
     let sessions = if counts.is_empty() {
         "no sessions".to_string()

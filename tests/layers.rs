@@ -38,14 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "reach",
-        &[
-            "amqp",
-            "config",
-            "node",
-            "sanitize",
-            "transport",
-            "wire",
-        ],
+        &["amqp", "config", "node", "sanitize", "transport", "wire"],
     ),
     ("demo_agent", &["wire", "transport", "protocol"]),
     ("history", &["sanitize"]),
@@ -62,7 +55,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "headless",
-        &["node", "node_api", "protocol", "reach", "sanitize", "signals"],
+        &[
+            "node", "node_api", "protocol", "reach", "sanitize", "signals",
+        ],
     ),
     (
         "runtime",

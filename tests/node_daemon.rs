@@ -31,7 +31,7 @@ fn start_daemon(extra: &[&str]) -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("node.sock");
     std::fs::create_dir_all(dir.path().join("work")).unwrap();
-    let child = Command::new(PRAXIS)
+    let mut child = Command::new(PRAXIS)
         .args(["node", "--name", "t1", "--listen"])
         .arg(&socket)
         .args(extra)
@@ -50,6 +50,8 @@ fn start_daemon(extra: &[&str]) -> Daemon {
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("praxis node never listened on {}", socket.display());
 }
 
@@ -115,7 +117,10 @@ async fn a_session_outlives_its_client_and_a_new_client_replays_it_exactly_once(
         let (a, s) = (a.clone(), s.clone());
         tokio::spawn(async move { a.prompt(&s, "/slow 12").await })
     };
-    wait_for(&mut a_events, |e| answer_text(std::slice::from_ref(e), &s).contains("tick 2")).await;
+    wait_for(&mut a_events, |e| {
+        answer_text(std::slice::from_ref(e), &s).contains("tick 2")
+    })
+    .await;
     drop(a_events);
     drop(a);
     long.abort();
@@ -131,14 +136,22 @@ async fn a_session_outlives_its_client_and_a_new_client_replays_it_exactly_once(
     // The replay holds the first turn's end too: wait for the last tick's turn to end.
     let mut events = Vec::new();
     while !(answer_text(&events, &s).contains("tick 12")
-        && events.last().is_some_and(|e| is_status(e, SessionStatus::Idle)))
+        && events
+            .last()
+            .is_some_and(|e| is_status(e, SessionStatus::Idle)))
     {
         events.extend(wait_for(&mut b_events, |e| is_status(e, SessionStatus::Idle)).await);
     }
     let text = answer_text(&events, &s);
     let ticks: String = (1..=12).map(|i| format!("tick {i}\n")).collect();
-    assert_eq!(text, format!("first answer{ticks}"), "every chunk once, in order");
-    assert!(events.iter().any(|e| matches!(e, NodeEvent::Prompted { text, .. } if text == "/echo first answer")));
+    assert_eq!(
+        text,
+        format!("first answer{ticks}"),
+        "every chunk once, in order"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, NodeEvent::Prompted { text, .. } if text == "/echo first answer")));
     // Resuming again replays nothing new and duplicates nothing.
     let again = b.resume(&s).await.unwrap();
     assert_eq!(again.replayed, 0);
@@ -216,7 +229,11 @@ async fn a_permission_request_waits_for_a_client_when_none_is_attached() {
     turn.abort();
     let (b, mut b_events) = client(&d.socket, None).await;
     let list = b.list().await.unwrap();
-    assert_eq!(list[0].status, SessionStatus::NeedsPermission, "not auto-approved");
+    assert_eq!(
+        list[0].status,
+        SessionStatus::NeedsPermission,
+        "not auto-approved"
+    );
     b.resume(&s).await.unwrap();
     let seen = wait_for(&mut b_events, |e| matches!(e, NodeEvent::Permission { .. })).await;
     let Some(NodeEvent::Permission { request, .. }) = seen.last().cloned() else {
@@ -240,7 +257,11 @@ async fn the_node_token_is_demanded_of_every_command() {
     let refused = NodeClient::connect_into(t, Sink::Shared(0, tx), None).await;
     let err = refused.err().expect("refused without the token");
     assert_eq!(err.code, -32001);
-    assert!(err.message.contains("node token required"), "{}", err.message);
+    assert!(
+        err.message.contains("node token required"),
+        "{}",
+        err.message
+    );
     let t = praxis::transport::socket::connect(&d.socket).await.unwrap();
     let (tx, _rx) = mpsc::channel(16);
     let wrong = NodeClient::connect_into(t, Sink::Shared(0, tx), Some("open".into())).await;
@@ -267,7 +288,12 @@ async fn sigterm_ends_the_daemon_cleanly_and_removes_its_socket() {
     assert!(!d.socket.exists(), "the socket file is removed");
     let mut err = String::new();
     use std::io::Read;
-    d.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    d.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(err.contains("SIGTERM"), "{err}");
 }
 

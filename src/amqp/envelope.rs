@@ -114,7 +114,7 @@ pub(crate) fn ping_properties(client: &str) -> BasicProperties {
         .with_message_id(ShortString::from(new_id()))
         .with_type(ShortString::from(Kind::Ping.as_str()))
         .with_delivery_mode(TRANSIENT)
-        .with_expiration(ShortString::from("10000"))
+        .with_expiration(ShortString::from("3000"))
         .with_headers(headers)
 }
 

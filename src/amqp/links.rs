@@ -55,7 +55,11 @@ pub(crate) struct LinkIn {
 }
 
 impl LinkIn {
-    pub(crate) fn new(incoming: mpsc::Sender<Inbound>, boot: Arc<OnceLock<String>>, peer: String) -> Self {
+    pub(crate) fn new(
+        incoming: mpsc::Sender<Inbound>,
+        boot: Arc<OnceLock<String>>,
+        peer: String,
+    ) -> Self {
         LinkIn {
             order: Reorder::new(HOLD_CAP),
             incoming: Some(incoming),
@@ -134,8 +138,17 @@ impl Table {
                     )),
                 },
                 Item::Close => {
+                    // A half close, as with the in-memory pair: the other side sends no more,
+                    // but may still read what this side sends until its sender is dropped.
                     let reason = format!("{} closed the link", state.peer);
-                    self.close(link, reason);
+                    if let Some(tx) = state.incoming.take() {
+                        tokio::spawn(async move {
+                            let _ = tx.send(Inbound::Closed(reason)).await;
+                        });
+                    }
+                    if state.sender_done {
+                        self.forget(link);
+                    }
                     return;
                 }
             };

@@ -164,16 +164,11 @@ impl Core {
         }
     }
 
-    /// Answers a ping, unless an answer went out in the last half second (every client's
-    /// queue receives each answer, so one serves them all).
+    /// Answers a ping with the latest presence. Every ping is answered: a client that bound
+    /// its queue after an earlier answer went out would miss it otherwise. (Pings expire
+    /// after 3 s, so a node that starts late does not answer a backlog.)
     fn answer_ping(self: &Arc<Self>) {
-        {
-            let mut last = self.last_answer.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|t| t.elapsed() < Duration::from_millis(500)) {
-                return;
-            }
-            *last = Some(Instant::now());
-        }
+        *self.last_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         let core = self.clone();
         tokio::spawn(async move {
             if let Err(e) = core.publish_presence().await {
@@ -309,7 +304,11 @@ async fn on_delivery(
             return;
         }
         if !open_link(core, table, ctl, accept, &key).await {
-            core.refuse(&env.client, &env.link, Some("the node is not accepting links"));
+            core.refuse(
+                &env.client,
+                &env.link,
+                Some("the node is not accepting links"),
+            );
             return;
         }
     }

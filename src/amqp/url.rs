@@ -152,7 +152,12 @@ pub fn redact(url: &str) -> String {
     match authority.rfind('@') {
         Some(at) => {
             let user = authority[..at].split(':').next().unwrap_or("");
-            format!("{}{user}@{}{}", &url[..start], &authority[at + 1..], &url[end..])
+            format!(
+                "{}{user}@{}{}",
+                &url[..start],
+                &authority[at + 1..],
+                &url[end..]
+            )
         }
         None => url.to_string(),
     }
@@ -304,7 +309,10 @@ mod tests {
     #[test]
     fn parses_the_usual_forms() {
         let u = AmqpUrl::parse("amqp://guest:secret@127.0.0.1:5672/%2f").unwrap();
-        assert_eq!((u.host(), u.port(), u.vhost(), u.user()), ("127.0.0.1", 5672, "/", "guest"));
+        assert_eq!(
+            (u.host(), u.port(), u.vhost(), u.user()),
+            ("127.0.0.1", 5672, "/", "guest")
+        );
         assert_eq!(u.to_string(), "amqp://guest@127.0.0.1:5672/%2f");
         let u = AmqpUrl::parse("amqps://bob@broker.example").unwrap();
         assert!(u.is_tls());
@@ -314,7 +322,11 @@ mod tests {
         assert_eq!(u.to_lapin().query.heartbeat, Some(5));
         assert_eq!(u.to_string(), "amqp://guest@[::1]:5673/v");
         assert_eq!(
-            AmqpUrl::parse("amqp://h").unwrap().to_lapin().query.heartbeat,
+            AmqpUrl::parse("amqp://h")
+                .unwrap()
+                .to_lapin()
+                .query
+                .heartbeat,
             Some(DEFAULT_HEARTBEAT)
         );
     }
@@ -344,7 +356,14 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_broker_url() {
-        for url in ["", "localhost", "http://h", "amqp://", "amqp://h:0", "amqp://h:x"] {
+        for url in [
+            "",
+            "localhost",
+            "http://h",
+            "amqp://",
+            "amqp://h:0",
+            "amqp://h:x",
+        ] {
             assert!(AmqpUrl::parse(url).is_err(), "{url}");
         }
     }

@@ -119,4 +119,3 @@ async fn accept_socket(node: Arc<Node>, listener: tokio::net::UnixListener) {
         }
     }
 }
-

@@ -207,7 +207,9 @@ impl Outbox {
                     "a client gave a malformed permission answer; it abstains"
                 ),
                 // Gone, or refused (-32601): that client abstains; others may answer.
-                Err(e) => tracing::debug!(error = %e, "a client did not answer a permission request"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "a client did not answer a permission request")
+                }
             }
         });
     }
@@ -328,7 +330,10 @@ mod tests {
         // Nobody attached yet: the request waits for the first connection.
         let (a, mut a_in, _a) = conn(1);
         out.attach(a, 0).await.unwrap();
-        let Incoming::Request { id: rid, params, .. } = a_in.recv().await.unwrap() else {
+        let Incoming::Request {
+            id: rid, params, ..
+        } = a_in.recv().await.unwrap()
+        else {
             panic!("not a request")
         };
         assert_eq!(params["_meta"]["praxis"]["permissionId"], json!(id));

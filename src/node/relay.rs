@@ -75,10 +75,7 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
         return;
     }
     let update = params.get("update").cloned().unwrap_or(Value::Null);
-    let seq = session
-        .out
-        .emit(method::SESSION_UPDATE, params, None)
-        .await;
+    let seq = session.out.emit(method::SESSION_UPDATE, params, None).await;
     session.journal.append_seq("update", update, seq);
 }
 

@@ -8,12 +8,12 @@
 use super::agent::AgentConn;
 use super::connectors::Connectors;
 use super::journal::Journal;
+use super::outbox::{Conn, ConnId};
 use super::relay;
 use super::session::{NodeSession, SessionSpec};
 use crate::config::{NodeConfig, Paths};
 use crate::protocol::acp::{method, praxis_meta, set_field, PROTOCOL_VERSION};
 use crate::protocol::{Id, Incoming, Peer, RpcError};
-use super::outbox::{Conn, ConnId};
 use crate::wire::Transport;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -414,7 +414,10 @@ impl Node {
             .unwrap_or(0);
         let attached = s.out.attach(conn, after).await?;
         let mut answer = json!({ "_meta": s.summary()["_meta"].clone() });
-        if let Some(p) = answer.pointer_mut("/_meta/praxis").and_then(Value::as_object_mut) {
+        if let Some(p) = answer
+            .pointer_mut("/_meta/praxis")
+            .and_then(Value::as_object_mut)
+        {
             p.insert("lastSeq".into(), json!(attached.last_seq));
             p.insert("replayed".into(), json!(attached.replayed));
             p.insert("cwd".into(), json!(s.spec.cwd));
@@ -427,7 +430,10 @@ impl Node {
         let mut sessions = Vec::with_capacity(all.len());
         for s in all {
             let mut v = s.summary();
-            if let Some(p) = v.pointer_mut("/_meta/praxis").and_then(Value::as_object_mut) {
+            if let Some(p) = v
+                .pointer_mut("/_meta/praxis")
+                .and_then(Value::as_object_mut)
+            {
                 p.insert("lastSeq".into(), json!(s.out.last_seq().await));
                 p.insert("attached".into(), json!(s.out.attached().await));
             }

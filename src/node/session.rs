@@ -52,11 +52,7 @@ pub(super) struct NodeSession {
 }
 
 impl NodeSession {
-    pub fn new(
-        spec: SessionSpec,
-        agent: AgentConn,
-        journal: Journal,
-    ) -> Arc<NodeSession> {
+    pub fn new(spec: SessionSpec, agent: AgentConn, journal: Journal) -> Arc<NodeSession> {
         journal.append(
             "created",
             json!({

@@ -62,17 +62,17 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 state.say(Level::Warning, msg)
             }
         },
-        Action::Attached { session, result } => {
-            if let Err(e) = result {
-                if let Some(s) = state.session_mut(&session) {
-                    s.attached = false;
-                    s.transcript.push_notice(
-                        Level::Error,
-                        format!("Could not attach: {}", describe(&e)),
-                    );
-                }
+        Action::Attached {
+            session,
+            result: Err(e),
+        } => {
+            if let Some(s) = state.session_mut(&session) {
+                s.attached = false;
+                s.transcript
+                    .push_notice(Level::Error, format!("Could not attach: {}", describe(&e)));
             }
         }
+        Action::Attached { result: Ok(()), .. } => {}
         Action::SessionCreated {
             node,
             options,
@@ -223,7 +223,8 @@ fn node_link(
             s.status = SessionStatus::Failed;
             s.reason = Some(format!("lost ({why})"));
             s.prompt_in_flight = false;
-            s.transcript.end_turn(TurnState::Failed(format!("lost ({why})")), None);
+            s.transcript
+                .end_turn(TurnState::Failed(format!("lost ({why})")), None);
         }
         state.say(Level::Error, format!("Node {name} is offline: {why}"));
     }
@@ -405,8 +406,7 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
             option,
         } => {
             if let Some(s) = state.session_mut(&session) {
-                s.transcript
-                    .resolve_permission(&request, option.as_deref());
+                s.transcript.resolve_permission(&request, option.as_deref());
             }
         }
         NodeEvent::Prompted { session, text } => {

@@ -87,8 +87,7 @@ fn duplicate(seen: &SharedSeen, item: &Incoming) -> bool {
     let Incoming::Notification { params, .. } = item else {
         return false;
     };
-    let Some(seq) = crate::protocol::acp::praxis_meta(params, "seq").and_then(Value::as_u64)
-    else {
+    let Some(seq) = crate::protocol::acp::praxis_meta(params, "seq").and_then(Value::as_u64) else {
         return false;
     };
     let session = str_field(params, "sessionId");
@@ -204,11 +203,7 @@ pub(super) async fn translate(
 
 /// Sends the merged chunk, if any, and counts the items it stands for as handled. False when
 /// nobody reads events any more.
-async fn flush(
-    pending: &mut Option<PendingChunk>,
-    tx: &Sink,
-    handled: &Handled,
-) -> bool {
+async fn flush(pending: &mut Option<PendingChunk>, tx: &Sink, handled: &Handled) -> bool {
     let Some(p) = pending.take() else {
         return true;
     };
@@ -296,8 +291,8 @@ async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<Node
             mut params,
         } if m == method::REQUEST_PERMISSION => {
             sanitize_json(&mut params);
-            let pid = crate::protocol::acp::praxis_meta(&params, "permissionId")
-                .and_then(Value::as_u64);
+            let pid =
+                crate::protocol::acp::praxis_meta(&params, "permissionId").and_then(Value::as_u64);
             match serde_json::from_value::<schema::RequestPermissionRequest>(params.clone()) {
                 Ok(ask) => {
                     let session = str_field(&params, "sessionId");

@@ -1,0 +1,489 @@
+//! Links over a real RabbitMQ broker (`src/amqp/`): frames cross both ways exactly once and in
+//! order, clients stay apart, a missing node, a closed link and a restarted node are reported
+//! with their reasons, presence and pings arrive, passwords never show; and a private broker
+//! is restarted in the middle of a stream without losing or repeating a frame.
+//!
+//! The shared broker (`PRAXIS_TEST_BROKER`, else amqp://guest:guest@127.0.0.1:5672/%2f) must
+//! answer: a test that cannot reach it fails with the reason; nothing is skipped. Every test
+//! uses node and client names of its own, and deletes the node inboxes it made (client queues
+//! expire by themselves a minute after their endpoint goes).
+
+#[path = "common/rabbit.rs"]
+mod rabbit;
+
+use praxis::amqp::{redact, AmqpError, AmqpUrl, ClientEndpoint, NodeEndpoint, Presence};
+use praxis::wire::{Inbound, Transport};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Logs to the test's output when RUST_LOG is set (e.g. `RUST_LOG=lapin=debug,praxis=debug`).
+fn logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Deletes a node's inbox (tests make a new node name each run).
+async fn forget_node(url: &str, node: &str) {
+    use lapin::options::QueueDeleteOptions;
+    if let Ok(conn) = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await
+    {
+        if let Ok(ch) = conn.create_channel().await {
+            let _ = ch
+                .queue_delete(
+                    format!("praxis.n.{node}.in").into(),
+                    QueueDeleteOptions::default(),
+                )
+                .await;
+        }
+        let _ = conn.close(200, "bye".into()).await;
+    }
+}
+
+/// The next item, or a panic saying what was being waited for.
+async fn next(incoming: &mut mpsc::Receiver<Inbound>, what: &str) -> Inbound {
+    match tokio::time::timeout(WAIT, incoming.recv()).await {
+        Ok(Some(item)) => item,
+        Ok(None) => panic!("{what}: the incoming channel ended without Closed"),
+        Err(_) => panic!("{what}: nothing within {WAIT:?}"),
+    }
+}
+
+async fn line(incoming: &mut mpsc::Receiver<Inbound>, what: &str) -> String {
+    match next(incoming, what).await {
+        Inbound::Line(l) => l,
+        other => panic!("{what}: expected a line, got {other:?}"),
+    }
+}
+
+async fn closed(incoming: &mut mpsc::Receiver<Inbound>, what: &str) -> String {
+    loop {
+        match next(incoming, what).await {
+            Inbound::Closed(reason) => return reason,
+            Inbound::Line(_) => continue,
+            other => panic!("{what}: expected Closed, got {other:?}"),
+        }
+    }
+}
+
+/// Receives `n` lines and checks they are `{prefix}{i}` for i in 0..n, in order, then that
+/// nothing more arrives for a moment (exactly once).
+async fn expect_sequence(incoming: &mut mpsc::Receiver<Inbound>, prefix: &str, n: usize) {
+    for i in 0..n {
+        let got = line(incoming, &format!("frame {i} of {prefix}")).await;
+        assert_eq!(got, format!("{prefix}{i}"), "frame {i} out of order");
+    }
+    match tokio::time::timeout(Duration::from_millis(500), incoming.recv()).await {
+        Err(_) => {}
+        Ok(extra) => panic!("after {n} frames of {prefix}, one more arrived: {extra:?}"),
+    }
+}
+
+async fn send_sequence(outgoing: mpsc::Sender<String>, prefix: String, n: usize) {
+    for i in 0..n {
+        outgoing
+            .send(format!("{prefix}{i}"))
+            .await
+            .unwrap_or_else(|_| panic!("link closed while sending {prefix}{i}"));
+    }
+}
+
+/// Binds a node and connects a client on `url`, opens a link, sends one frame to get it
+/// accepted; returns both ends.
+async fn linked(
+    url: &str,
+    node: &str,
+    client: &str,
+) -> (
+    NodeEndpoint,
+    mpsc::Receiver<praxis::amqp::Accepted>,
+    ClientEndpoint,
+    Transport,
+    Transport,
+) {
+    let (endpoint, mut accepted) = NodeEndpoint::bind(url, node).await.expect("bind");
+    let client = ClientEndpoint::connect(url, client).await.expect("connect");
+    let mut link = client.open(node);
+    link.outgoing.send("hello".into()).await.unwrap();
+    let acc = tokio::time::timeout(WAIT, accepted.recv())
+        .await
+        .expect("the node accepted nothing")
+        .expect("accept channel ended");
+    let mut there = acc.transport;
+    assert_eq!(line(&mut there.incoming, "hello").await, "hello");
+    there.outgoing.send("welcome".into()).await.unwrap();
+    assert_eq!(line(&mut link.incoming, "welcome").await, "welcome");
+    (endpoint, accepted, client, link, there)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_frames_each_way_arrive_once_in_order() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let (endpoint, _accepted, client, link, there) = linked(&url, &node, &unique("c")).await;
+    let Transport {
+        outgoing: c_out,
+        incoming: mut c_in,
+    } = link;
+    let Transport {
+        outgoing: n_out,
+        incoming: mut n_in,
+    } = there;
+    let n = 10_000;
+    let up = tokio::spawn(send_sequence(c_out.clone(), "up".into(), n));
+    let down = tokio::spawn(send_sequence(n_out.clone(), "down".into(), n));
+    let at_node = tokio::spawn(async move {
+        expect_sequence(&mut n_in, "up", n).await;
+        n_in
+    });
+    expect_sequence(&mut c_in, "down", n).await;
+    up.await.unwrap();
+    down.await.unwrap();
+    at_node.await.unwrap();
+    drop((c_out, n_out));
+    client.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_and_links_stay_apart() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let (endpoint, mut accepted) = NodeEndpoint::bind(&url, &node).await.unwrap();
+    let (id_a, id_b) = (unique("a"), unique("b"));
+    let a = ClientEndpoint::connect(&url, &id_a).await.unwrap();
+    let b = ClientEndpoint::connect(&url, &id_b).await.unwrap();
+    // a holds two links to the node, b one: three independent conversations.
+    let mut links = vec![
+        ("a1", a.open(&node)),
+        ("a2", a.open(&node)),
+        ("b1", b.open(&node)),
+    ];
+    for (name, link) in &links {
+        link.outgoing.send(format!("I am {name}")).await.unwrap();
+    }
+    // The node echoes every frame on the link it came from, with the link's client id.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let acc = tokio::time::timeout(WAIT, accepted.recv())
+            .await
+            .expect("three links accepted")
+            .unwrap();
+        seen.push((acc.client.clone(), acc.link.clone()));
+        let (client, mut t) = (acc.client, acc.transport);
+        tokio::spawn(async move {
+            while let Some(Inbound::Line(l)) = t.incoming.recv().await {
+                if t.outgoing.send(format!("{client}: {l}")).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3, "three distinct links: {seen:?}");
+    assert_eq!(seen.iter().filter(|(c, _)| *c == id_a).count(), 2);
+    assert_eq!(seen.iter().filter(|(c, _)| *c == id_b).count(), 1);
+    for (name, link) in &mut links {
+        let id = if name.starts_with('a') { &id_a } else { &id_b };
+        let got = line(&mut link.incoming, name).await;
+        assert_eq!(got, format!("{id}: I am {name}"));
+        link.outgoing.send(format!("{name} again")).await.unwrap();
+        let got = line(&mut link.incoming, name).await;
+        assert_eq!(got, format!("{id}: {name} again"));
+    }
+    for (name, link) in &mut links {
+        let quiet = tokio::time::timeout(Duration::from_millis(300), link.incoming.recv()).await;
+        assert!(
+            quiet.is_err(),
+            "{name} got a frame meant for another: {quiet:?}"
+        );
+    }
+    drop(links);
+    a.close().await;
+    b.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_to_a_node_that_never_ran_closes_with_no_route() {
+    let url = rabbit::require_shared_broker();
+    let client = ClientEndpoint::connect(&url, &unique("c")).await.unwrap();
+    let node = unique("ghost");
+    let mut link = client.open(&node);
+    link.outgoing.send("anyone?".into()).await.unwrap();
+    let reason = closed(&mut link.incoming, "closing a link to nowhere").await;
+    assert_eq!(reason, format!("node {node} is not running (no route)"));
+    let mut bad = client.open("no.dots");
+    let reason = closed(&mut bad.incoming, "an invalid node name").await;
+    assert!(reason.contains("invalid node name"), "{reason}");
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_sender_closes_the_other_side() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let client_id = unique("c");
+    let (endpoint, mut accepted, client, link, mut there) = linked(&url, &node, &client_id).await;
+    // The client stops sending: the node sees its frames, then the close.
+    link.outgoing.send("last words".into()).await.unwrap();
+    let Transport {
+        outgoing,
+        incoming: mut c_in,
+    } = link;
+    drop(outgoing);
+    assert_eq!(line(&mut there.incoming, "last words").await, "last words");
+    let reason = closed(&mut there.incoming, "the client's close").await;
+    assert_eq!(reason, format!("client {client_id} closed the link"));
+    // The other direction still works until the node drops its sender too.
+    there.outgoing.send("still here".into()).await.unwrap();
+    assert_eq!(line(&mut c_in, "still here").await, "still here");
+    drop(there);
+    let reason = closed(&mut c_in, "the node's close").await;
+    assert_eq!(reason, format!("node {node} closed the link"));
+
+    // And the other way round, on a fresh link: the node drops first.
+    let mut link = client.open(&node);
+    link.outgoing.send("hi".into()).await.unwrap();
+    let acc = tokio::time::timeout(WAIT, accepted.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(acc.transport.outgoing);
+    let reason = closed(&mut link.incoming, "the node dropping first").await;
+    assert_eq!(reason, format!("node {node} closed the link"));
+    client.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_ends_the_old_links() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let (endpoint, _accepted, client, mut link, _there) = linked(&url, &node, &unique("c")).await;
+    let old_boot = endpoint.boot_id().to_string();
+    endpoint.close().await;
+    let (again, _accepted) = NodeEndpoint::bind(&url, &node).await.unwrap();
+    assert_ne!(again.boot_id(), old_boot);
+    link.outgoing
+        .send("are you the same?".into())
+        .await
+        .unwrap();
+    let reason = closed(&mut link.incoming, "a link to a restarted node").await;
+    assert_eq!(reason, format!("node {node} restarted"));
+    client.close().await;
+    again.close().await;
+    forget_node(&url, &node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_and_pings_reach_the_client() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let client = ClientEndpoint::connect(&url, &unique("c")).await.unwrap();
+    let mut presence = client.presence();
+    let (endpoint, _accepted) = NodeEndpoint::bind(&url, &node).await.unwrap();
+    let body = serde_json::json!({"connectors": ["demo"], "sessions": 0});
+    endpoint.announce(&body).await.unwrap();
+    let mine = |p: &Presence| p.node == node;
+    let first = wait_presence(&mut presence, &mine).await;
+    assert_eq!(first.body, body);
+    assert_eq!(first.boot, endpoint.boot_id());
+    // A ping is answered with the latest presence.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client.ping().await.unwrap();
+    let answer = wait_presence(&mut presence, &mine).await;
+    assert_eq!(answer.body, body);
+    client.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
+
+async fn wait_presence(
+    rx: &mut tokio::sync::broadcast::Receiver<Presence>,
+    pick: &impl Fn(&Presence) -> bool,
+) -> Presence {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(p)) if pick(&p) => return p,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("presence ended: {e}"),
+            Err(_) => panic!("no presence within {WAIT:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_never_show() {
+    let url = AmqpUrl::parse("amqp://alice:s3cr3t-pw@127.0.0.1:5672/%2f").unwrap();
+    assert_eq!(url.to_string(), "amqp://alice@127.0.0.1:5672/%2f");
+    assert!(!format!("{url:?}").contains("s3cr3t"));
+    assert_eq!(
+        redact("amqps://alice:s3cr3t-pw@broker:5671/prod"),
+        "amqps://alice@broker:5671/prod"
+    );
+    assert!(!redact("amqp://alice:s3cr3t-pw@host:notaport").contains("s3cr3t"));
+
+    // Nobody listens on port 1: refused, said plainly, no password.
+    let err = ClientEndpoint::connect("amqp://alice:s3cr3t-pw@127.0.0.1:1/%2f", "c1")
+        .await
+        .err()
+        .expect("port 1 refuses");
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        "cannot reach the broker at amqp://alice@127.0.0.1:1/%2f: connection refused"
+    );
+
+    // The real broker refuses a wrong password: a login error, no password.
+    let shared = rabbit::require_shared_broker();
+    let parsed = AmqpUrl::parse(&shared).unwrap();
+    let wrong = format!(
+        "amqp://guest:wr0ng-pw@{}:{}/%2f",
+        parsed.host(),
+        parsed.port()
+    );
+    let started = Instant::now();
+    let err = NodeEndpoint::bind(&wrong, &unique("n"))
+        .await
+        .err()
+        .expect("a wrong password is refused");
+    assert!(matches!(err, AmqpError::LoginRefused { .. }), "{err}");
+    assert!(!err.to_string().contains("wr0ng-pw"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    let err = NodeEndpoint::bind(&shared, "bad name").await.err().unwrap();
+    assert!(err.to_string().contains("invalid node name"), "{err}");
+}
+
+/// The private broker is restarted (stop_app, start_app) while 5 000 frames stream each way:
+/// every frame arrives once, in order, on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_loses_and_repeats_nothing() {
+    logs();
+    let broker = tokio::task::spawn_blocking(rabbit::PrivateBroker::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = broker.url.clone();
+    let node = unique("n");
+    let (endpoint, _accepted, client, link, there) = linked(&url, &node, &unique("c")).await;
+    let mut state = client.state();
+    for (side, mut watch) in [("client", client.state()), ("node", endpoint.state())] {
+        let t0 = Instant::now();
+        tokio::spawn(async move {
+            while watch.changed().await.is_ok() {
+                let now = *watch.borrow_and_update();
+                eprintln!("{side}: {now:?} at {:?}", t0.elapsed());
+            }
+        });
+    }
+    let Transport {
+        outgoing: c_out,
+        incoming: mut c_in,
+    } = link;
+    let Transport {
+        outgoing: n_out,
+        incoming: mut n_in,
+    } = there;
+    let n = 5_000;
+    // Paced, so that the restart falls in the middle of both streams.
+    let paced = |out: mpsc::Sender<String>, prefix: &'static str| async move {
+        for i in 0..n {
+            out.send(format!("{prefix}{i}")).await.unwrap();
+            if i % 50 == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        out
+    };
+    let up = tokio::spawn(paced(c_out, "up"));
+    let down = tokio::spawn(paced(n_out, "down"));
+    let at_node = tokio::spawn(async move {
+        expect_sequence(&mut n_in, "up", n).await;
+        n_in
+    });
+    let at_client = tokio::spawn(async move {
+        expect_sequence(&mut c_in, "down", n).await;
+        c_in
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let restarted = Instant::now();
+    let broker = tokio::task::spawn_blocking(move || {
+        broker.restart().unwrap_or_else(|e| panic!("restart: {e}"));
+        broker
+    })
+    .await
+    .unwrap();
+    eprintln!("broker restarted in {:?}", restarted.elapsed());
+    // The client saw the outage.
+    let saw = tokio::time::timeout(Duration::from_secs(60), async {
+        while *state.borrow_and_update() != praxis::amqp::LinkState::Connected {
+            state.changed().await.unwrap();
+        }
+    })
+    .await;
+    assert!(saw.is_ok(), "the client never reconnected");
+    let c_out = up.await.unwrap();
+    let n_out = down.await.unwrap();
+    at_node.await.unwrap();
+    at_client.await.unwrap();
+    eprintln!(
+        "all frames through {:?} after the restart began",
+        restarted.elapsed()
+    );
+    drop((c_out, n_out));
+    client.close().await;
+    endpoint.close().await;
+    drop(broker);
+}
+
+/// Frames per second over one link on the shared broker, each way (run with --ignored
+/// --nocapture).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let (endpoint, _accepted, client, link, there) = linked(&url, &node, &unique("c")).await;
+    let n = 50_000;
+    for (name, out, mut inc) in [
+        ("client → node", link.outgoing, there.incoming),
+        ("node → client", there.outgoing, link.incoming),
+    ] {
+        let started = Instant::now();
+        let sender = tokio::spawn(send_sequence(out.clone(), "f".into(), n));
+        for i in 0..n {
+            let got = line(&mut inc, "throughput").await;
+            assert_eq!(got, format!("f{i}"));
+        }
+        sender.await.unwrap();
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{name}: {n} frames in {secs:.2} s = {:.0} frames/s",
+            n as f64 / secs
+        );
+    }
+    client.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
