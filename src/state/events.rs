@@ -271,7 +271,8 @@ fn merge_listed(state: &mut AppState, node: usize, list: Vec<crate::node_api::Se
     }
     if added > 0 {
         let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
-        let msg = format!("{added} session(s) running on {name}: Ctrl+W lists them");
+        let msg =
+            format!("{added} session(s) running on {name}: the Active Sessions overlay lists them");
         state.say(Level::Info, msg);
     }
 }
