@@ -253,4 +253,6 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod remote_tests;
+#[cfg(test)]
 mod tests;

@@ -241,3 +241,69 @@ fn completion_popup_sits_above_the_input() {
     insta::assert_snapshot!("completion_popup_80x16", render(&s, 80, 16));
     insta::assert_snapshot!("completion_popup_20x6", render(&s, 20, 6));
 }
+
+/// Remote nodes in the Nodes window: connected, reconnecting and offline, and a long list of
+/// listed sessions in the overlay scrolled to the selected one.
+#[test]
+fn remote_nodes_in_the_nodes_window_and_a_long_overlay() {
+    let mut s = app();
+    for (node, name) in [(1, "build-box"), (2, "laptop"), (3, "gpu-01")] {
+        update(
+            &mut s,
+            Action::NodeConnected {
+                node,
+                name: name.into(),
+                agents: vec!["demo".into()],
+                remote: true,
+            },
+        );
+    }
+    update(
+        &mut s,
+        Action::NodeLink {
+            node: 2,
+            online: true,
+            reconnecting: true,
+            reason: Some("reconnecting to the broker".into()),
+        },
+    );
+    update(
+        &mut s,
+        Action::NodeLink {
+            node: 3,
+            online: false,
+            reconnecting: false,
+            reason: Some("node offline: no heartbeat".into()),
+        },
+    );
+    let list = (0..30)
+        .map(|i| crate::node_api::SessionSummary {
+            session_id: format!("{i:02}345678-aaaa"),
+            connector: "demo".into(),
+            status: crate::node_api::SessionStatus::Working,
+            reason: None,
+            yolo: false,
+            created_ms: i,
+            cwd: None,
+        })
+        .collect();
+    update(
+        &mut s,
+        Action::SessionsListed {
+            node: 1,
+            result: Ok(list),
+        },
+    );
+    key(&mut s, KeyCode::Char('l'), Modifiers::CONTROL);
+    insta::assert_snapshot!("remote_nodes_70x18", render(&s, 70, 18));
+    key(&mut s, KeyCode::Char('w'), Modifiers::CONTROL);
+    for _ in 0..25 {
+        key(&mut s, KeyCode::Down, Modifiers::NONE);
+    }
+    let overlay = render(&s, 80, 16);
+    assert!(
+        overlay.contains("› build-box"),
+        "the selected row is in view:\n{overlay}"
+    );
+    insta::assert_snapshot!("remote_sessions_overlay_scrolled_80x16", overlay);
+}

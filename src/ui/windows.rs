@@ -58,32 +58,39 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         ),
         t,
     );
-    let mut row = 0;
+    // Every row first, then the slice that keeps the selected agent in view.
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_row = 0;
     let mut agent_idx = 0;
-    for node in &state.nodes {
-        let (mark, scope) = if node.connected {
-            ("●", "info")
+    for (index, node) in state.nodes.iter().enumerate() {
+        let (mark, scope, status) = if node.reconnecting {
+            ("◌", "warning", "reconnecting".to_string())
+        } else if node.connected {
+            ("●", "info", "connected".to_string())
+        } else if node.remote {
+            let why = node.error.as_deref().unwrap_or_default();
+            let why = why.strip_prefix("node offline").unwrap_or(why);
+            let why = why.strip_prefix(':').unwrap_or(why).trim();
+            let status = if why.is_empty() {
+                "offline".to_string()
+            } else {
+                format!("offline: {why}")
+            };
+            ("○", "error", status)
         } else {
-            ("○", "error")
+            let why = node.error.clone().unwrap_or_default();
+            ("○", "error", format!("disconnected: {why}"))
         };
-        let status = if node.connected {
-            "connected".to_string()
-        } else {
-            format!("disconnected: {}", node.error.clone().unwrap_or_default())
-        };
-        put(
-            buf,
-            inner,
-            row,
-            Line::from(vec![
-                Span::styled(format!("{mark} "), t.style(scope)),
-                Span::styled(node.name.clone(), t.style("ui.title")),
-                Span::styled(format!("  {status}"), t.style("ui.dim")),
-            ]),
-        );
-        row += 1;
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), t.style(scope)),
+            Span::styled(node.name.clone(), t.style("ui.title")),
+            Span::styled(format!("  {status}"), t.style("ui.dim")),
+        ]));
         for agent in &node.agents {
             let selected = agent_idx == state.nodes_sel;
+            if selected {
+                selected_row = lines.len();
+            }
             let scope = if selected {
                 "ui.popup.selected"
             } else {
@@ -92,26 +99,26 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             let live = state
                 .sessions
                 .iter()
-                .filter(|s| s.agent == *agent && s.status.is_live())
+                .filter(|s| s.node == index && s.agent == *agent && s.status.is_live())
                 .count();
             let suffix = if live > 0 {
                 format!("  ({live} live)")
             } else {
                 String::new()
             };
-            put(
-                buf,
-                inner,
-                row,
-                Line::from(Span::styled(
-                    format!("{} {agent}{suffix}", if selected { "  ›" } else { "   " }),
-                    t.style(scope),
-                )),
-            );
-            row += 1;
+            lines.push(Line::from(Span::styled(
+                format!("{} {agent}{suffix}", if selected { "  ›" } else { "   " }),
+                t.style(scope),
+            )));
             agent_idx += 1;
         }
     }
+    let height = inner.height as usize;
+    let first = (selected_row + 1).saturating_sub(height);
+    for (row, line) in lines.into_iter().skip(first).take(height).enumerate() {
+        put(buf, inner, row, line);
+    }
+    let row = 0;
     if state.nodes.is_empty() {
         put(
             buf,
@@ -254,7 +261,10 @@ pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             t.style("ui.dim"),
         )),
     );
-    for (i, s) in live.iter().enumerate() {
+    // Only the rows that fit, scrolled so the selected one is in view.
+    let rows = (inner.height as usize).saturating_sub(1).max(1);
+    let first = (state.sessions_sel + 1).saturating_sub(rows);
+    for (i, s) in live.iter().enumerate().skip(first).take(rows) {
         let node = state
             .nodes
             .get(s.node)
@@ -278,7 +288,7 @@ pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         put(
             buf,
             inner,
-            i + 1,
+            i - first + 1,
             Line::from(Span::styled(text, t.style(scope))),
         );
     }
