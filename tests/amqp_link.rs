@@ -16,7 +16,7 @@ use praxis::wire::{Inbound, Transport};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(120);
 
 /// Logs to the test's output when RUST_LOG is set (e.g. `RUST_LOG=lapin=debug,praxis=debug`).
 fn logs() {
@@ -24,6 +24,7 @@ fn logs() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
+            .with_thread_ids(true)
             .try_init();
     }
 }
@@ -436,7 +437,7 @@ async fn a_broker_restart_loses_and_repeats_nothing() {
     .unwrap();
     eprintln!("broker restarted in {:?}", restarted.elapsed());
     // The client saw the outage.
-    let saw = tokio::time::timeout(Duration::from_secs(60), async {
+    let saw = tokio::time::timeout(Duration::from_secs(180), async {
         while *state.borrow_and_update() != praxis::amqp::LinkState::Connected {
             state.changed().await.unwrap();
         }
