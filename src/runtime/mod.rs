@@ -186,7 +186,8 @@ pub async fn run(
     };
     // Node daemons (the local one's socket, the broker's nodes) join as they are found.
     let (joined_tx, mut joined) = mpsc::unbounded_channel::<remote::Joined>();
-    remote::start(&config, &paths, events_tx, joined_tx, tx.clone());
+    let (dropped_tx, dropped) = mpsc::unbounded_channel::<usize>();
+    remote::start(&config, &paths, events_tx, joined_tx, tx.clone(), dropped);
 
     let mut input = EventStream::new();
     let mut signals = crate::signals::Signals::new();
@@ -223,7 +224,7 @@ pub async fn run(
             }
             Some((node, event)) = recv_node(&mut node_events) => {
                 let mut bytes = text_len(&event);
-                apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
@@ -232,7 +233,7 @@ pub async fn run(
                     }
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     bytes += text_len(&event);
-                    apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 dirty = true;
             }
@@ -261,7 +262,7 @@ pub async fn run(
                 let queued = node_events.as_ref().map_or(0, |rx| rx.len());
                 for _ in 0..queued {
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
-                    apply(&mut app, Action::Node { node, event }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 }
                 apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
                 // Drain what is already queued so a burst of chunks costs one frame.
@@ -329,6 +330,19 @@ pub async fn run(
     });
     let _ = tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(closing)).await;
     Ok(ended_by)
+}
+
+/// A node event as an action; a remote node's closed link is also reported to the finder,
+/// so the node is linked again at its next heartbeat.
+fn node_action(
+    node: usize,
+    event: crate::node::NodeEvent,
+    dropped: &mpsc::UnboundedSender<usize>,
+) -> Action {
+    if node > 0 && matches!(event, crate::node::NodeEvent::Disconnected(_)) {
+        let _ = dropped.send(node);
+    }
+    Action::Node { node, event }
 }
 
 async fn recv_node(

@@ -35,6 +35,7 @@ pub(super) fn start(
     events: Events,
     joined: mpsc::UnboundedSender<Joined>,
     actions: mpsc::UnboundedSender<Action>,
+    dropped: mpsc::UnboundedReceiver<usize>,
 ) {
     let remote = config.remote.clone().with_env();
     match remote.broker {
@@ -45,6 +46,7 @@ pub(super) fn start(
                 events,
                 joined,
                 actions,
+                dropped,
             ));
         }
         None => {
@@ -84,6 +86,7 @@ async fn follow_broker(
     events: Events,
     joined: mpsc::UnboundedSender<Joined>,
     actions: mpsc::UnboundedSender<Action>,
+    mut dropped: mpsc::UnboundedReceiver<usize>,
 ) {
     let endpoint = match ClientEndpoint::connect(&url, &crate::reach::client_id()).await {
         Ok(e) => e,
@@ -155,6 +158,12 @@ async fn follow_broker(
                         k.last_beat = Instant::now();
                     }
                     let _ = endpoint.ping().await;
+                }
+            }
+            Some(index) = dropped.recv() => {
+                // Its link closed while it still runs: link it again at its next beat.
+                if let Some(k) = known.values_mut().find(|k| k.index == index) {
+                    k.online = false;
                 }
             }
             _ = sweep.tick() => {

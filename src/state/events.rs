@@ -422,9 +422,11 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
         }
         NodeEvent::Disconnected(reason) => {
             let reason = sanitize(&reason);
+            let mut remote = false;
             if let Some(n) = state.nodes.get_mut(node) {
                 n.connected = false;
                 n.error = Some(reason.clone());
+                remote = n.remote;
             }
             for s in state
                 .sessions
@@ -432,7 +434,13 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
                 .filter(|s| s.node == node && s.status.is_live())
             {
                 s.status = SessionStatus::Failed;
-                s.reason = Some(format!("node disconnected: {reason}"));
+                // A remote node's sessions may well live on: "lost" ones are offered again
+                // when the node is linked and lists them.
+                s.reason = Some(if remote {
+                    format!("lost (node disconnected: {reason})")
+                } else {
+                    format!("node disconnected: {reason}")
+                });
                 s.prompt_in_flight = false;
             }
             state.say(Level::Error, format!("Node disconnected: {reason}"));

@@ -230,3 +230,49 @@ fn opening_the_nodes_window_asks_connected_remote_nodes() {
     let fx = update(&mut s, key(KeyCode::Char('l'), Modifiers::CONTROL));
     assert_eq!(fx, vec![Effect::ListSessions { node: 1 }]);
 }
+
+#[test]
+fn a_closed_link_to_a_remote_node_loses_its_sessions_until_it_lists_them_again() {
+    let mut s = app();
+    join(&mut s, 1, "far");
+    update(
+        &mut s,
+        Action::SessionsListed {
+            node: 1,
+            result: Ok(vec![summary("r1", SessionStatus::Working)]),
+        },
+    );
+    update(
+        &mut s,
+        Action::Node {
+            node: 1,
+            event: NodeEvent::Disconnected("the link to far lost frames".into()),
+        },
+    );
+    let r1 = s.session("r1").unwrap();
+    assert_eq!(r1.status, SessionStatus::Failed);
+    assert!(r1
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with("lost (node disconnected"));
+    join(&mut s, 1, "far");
+    update(
+        &mut s,
+        Action::SessionsListed {
+            node: 1,
+            result: Ok(vec![summary("r1", SessionStatus::Working)]),
+        },
+    );
+    assert_eq!(s.session("r1").unwrap().status, SessionStatus::Working);
+    // The local node's sessions are not "lost": they ended with their node.
+    let mut s = app();
+    update(
+        &mut s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Disconnected("gone".into()),
+        },
+    );
+    assert!(!s.nodes[0].connected);
+}
