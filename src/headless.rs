@@ -57,10 +57,18 @@ pub async fn run(target: Target, args: PromptArgs) -> i32 {
             let (tx, rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
             // Kept for the whole run: it carries the link.
             broker = reached.endpoint;
-            NodeClient::connect_into(reached.transport, Sink::Own(tx), token)
-                .await
-                .map(|c| (c, rx))
-                .map_err(|e| (3, format!("node {name}: {}", e.message)))
+            match NodeClient::connect_into(reached.transport, Sink::Own(tx), token).await {
+                // The local socket reaches whichever daemon runs here: it must be that node.
+                Ok(c) if c.node_name != name => Err((
+                    3,
+                    format!(
+                        "the node daemon here is `{}`, not `{name}` (no broker is configured)",
+                        c.node_name
+                    ),
+                )),
+                Ok(c) => Ok((c, rx)),
+                Err(e) => Err((3, format!("node {name}: {}", e.message))),
+            }
         }
     };
     let (client, mut events) = match connected {

@@ -306,3 +306,48 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
     }
     panic!("the daemon did not exit");
 }
+
+#[test]
+fn prompt_and_status_reach_the_local_daemon_without_a_broker() {
+    let d = start_daemon(&[]);
+    let run = |args: &[&str]| {
+        Command::new(PRAXIS)
+            .args(args)
+            .env("PRAXIS_RUNTIME_DIR", d.dir.path())
+            .env("PRAXIS_DATA_DIR", d.dir.path().join("client-data"))
+            .env("PRAXIS_CONFIG_DIR", d.dir.path().join("config"))
+            .env_remove("PRAXIS_BROKER")
+            .current_dir(d.dir.path().join("work"))
+            .output()
+            .unwrap()
+    };
+    let o = run(&["prompt", "--node", "t1", "/echo via the socket"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "via the socket");
+    let o = run(&["prompt", "--node", "elsewhere", "hi"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is `t1`, not `elsewhere`"));
+    let o = run(&["--status"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("node t1: agents demo · sessions: no sessions"),
+        "{out}"
+    );
+    drop(d);
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(PRAXIS)
+        .arg("--status")
+        .env("PRAXIS_RUNTIME_DIR", dir.path())
+        .env("PRAXIS_DATA_DIR", dir.path())
+        .env_remove("PRAXIS_BROKER")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not running"));
+}
