@@ -186,3 +186,51 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
     second.keys(&["C-q"]);
     second.wait_for("PRAXIS-EXITED 0");
 }
+
+#[test]
+fn a_killed_node_goes_offline_with_its_sessions_lost_and_is_listed_again_when_back() {
+    let url = rabbit::require_shared_broker();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("work")).unwrap();
+    let name = format!("e2e{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let node = |root: &Path| {
+        Node(
+            Command::new(PRAXIS)
+                .args(["node", "--name", &name, "--no-listen", "--broker", &url])
+                .env("PRAXIS_DATA_DIR", root.join("node-data"))
+                .env("PRAXIS_CONFIG_DIR", root.join("config"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut first = node(root.path());
+    let t = Tmux::start(root.path(), &url, "k");
+    t.wait_for("demo · idle");
+    t.keys(&["C-l"]);
+    t.wait_for(&format!("● {name}  connected"));
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("New session · demo");
+    t.keys(&["Enter"]);
+    t.wait_for("2 sessions");
+    t.wait_gone("New session");
+    t.text("/slow 400");
+    t.keys(&["Enter"]);
+    t.wait_for("tick 2");
+    // The node dies without a goodbye: after its heartbeats stop, it is offline and the
+    // session says it is lost.
+    unsafe { libc::kill(first.0.id() as i32, libc::SIGKILL) };
+    let _ = first.0.wait();
+    let screen = t.wait_for("lost (node offline: no heartbeat)");
+    assert!(screen.contains("failed"), "{screen}");
+    t.keys(&["C-l"]);
+    t.wait_for(&format!("○ {name}  offline: no heartbeat"));
+    // Back under the same name: linked and listed again.
+    let _second = node(root.path());
+    t.wait_for(&format!("● {name}  connected"));
+    t.keys(&["Escape"]);
+    t.keys(&["C-q"]);
+    t.wait_for("PRAXIS-EXITED 0");
+}
