@@ -18,15 +18,16 @@ use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// Logs to the test's output when RUST_LOG is set (e.g. `RUST_LOG=lapin=debug,praxis=debug`).
+/// Logs to the test's output: what RUST_LOG asks for (e.g. `RUST_LOG=lapin=debug,praxis=debug`),
+/// else warnings of this crate and errors of lapin (a failure then shows what went wrong).
 fn logs() {
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .with_thread_ids(true)
-            .try_init();
-    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("praxis=info,lapin=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .with_thread_ids(true)
+        .try_init();
 }
 
 fn unique(prefix: &str) -> String {
@@ -380,6 +381,29 @@ async fn passwords_never_show() {
 /// every frame arrives once, in order, on both sides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_loses_and_repeats_nothing() {
+    stream_through(
+        "restart (stop_app, start_app)",
+        rabbit::PrivateBroker::restart,
+    )
+    .await;
+}
+
+/// The same across a full restart of the broker's Erlang node (shutdown, boot).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_broker_restart_loses_and_repeats_nothing() {
+    stream_through(
+        "full restart (shutdown, boot)",
+        rabbit::PrivateBroker::restart_full,
+    )
+    .await;
+}
+
+/// Streams 5 000 frames each way over a link on a private broker, calls `restart` on the
+/// broker in the middle, and checks that every frame arrived once, in order, on both sides.
+async fn stream_through(
+    what: &'static str,
+    restart: fn(&rabbit::PrivateBroker) -> Result<(), String>,
+) {
     logs();
     let broker = tokio::task::spawn_blocking(rabbit::PrivateBroker::start)
         .await
@@ -430,32 +454,60 @@ async fn a_broker_restart_loses_and_repeats_nothing() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let restarted = Instant::now();
     let broker = tokio::task::spawn_blocking(move || {
-        broker.restart().unwrap_or_else(|e| panic!("restart: {e}"));
+        restart(&broker).unwrap_or_else(|e| panic!("{what}: {e}"));
         broker
     })
     .await
     .unwrap();
-    eprintln!("broker restarted in {:?}", restarted.elapsed());
-    // The client saw the outage.
-    let saw = tokio::time::timeout(Duration::from_secs(180), async {
+    eprintln!("broker {what} took {:?}", restarted.elapsed());
+    // The client saw the outage and came back.
+    let back = tokio::time::timeout(Duration::from_secs(180), async {
         while *state.borrow_and_update() != praxis::amqp::LinkState::Connected {
             state.changed().await.unwrap();
         }
     })
     .await;
-    assert!(saw.is_ok(), "the client never reconnected");
+    assert!(back.is_ok(), "the client never reconnected");
     let c_out = up.await.unwrap();
     let n_out = down.await.unwrap();
     at_node.await.unwrap();
     at_client.await.unwrap();
     eprintln!(
-        "all frames through {:?} after the restart began",
+        "all frames through {:?} after the {what} began",
         restarted.elapsed()
     );
     drop((c_out, n_out));
     client.close().await;
     endpoint.close().await;
     drop(broker);
+}
+
+/// A node publishing to a client whose queue is gone (expired after the client went) closes
+/// that link: "client <id> is gone".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_to_a_vanished_client_closes_on_the_node() {
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let client_id = unique("c");
+    let (endpoint, _accepted, client, _link, mut there) = linked(&url, &node, &client_id).await;
+    client.close().await;
+    // What x-expires does a minute after the client went, at once.
+    let conn = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_delete(
+        format!("praxis.c.{client_id}").into(),
+        lapin::options::QueueDeleteOptions::default(),
+    )
+    .await
+    .unwrap();
+    there.outgoing.send("anyone?".into()).await.unwrap();
+    let reason = closed(&mut there.incoming, "a link to a vanished client").await;
+    assert_eq!(reason, format!("client {client_id} is gone"));
+    let _ = conn.close(200, "bye".into()).await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
 }
 
 /// Frames per second over one link on the shared broker, each way (run with --ignored
@@ -473,10 +525,15 @@ async fn throughput() {
     ] {
         let started = Instant::now();
         let sender = tokio::spawn(send_sequence(out.clone(), "f".into(), n));
-        for i in 0..n {
-            let got = line(&mut inc, "throughput").await;
-            assert_eq!(got, format!("f{i}"));
-        }
+        let all = tokio::time::timeout(WAIT, async {
+            for i in 0..n {
+                match inc.recv().await {
+                    Some(Inbound::Line(l)) => assert_eq!(l, format!("f{i}")),
+                    other => panic!("frame {i}: {other:?}"),
+                }
+            }
+        });
+        all.await.expect("all frames within the time allowed");
         sender.await.unwrap();
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -487,4 +544,218 @@ async fn throughput() {
     client.close().await;
     endpoint.close().await;
     forget_node(&url, &node).await;
+}
+
+/// The same traffic as [`throughput`] with lapin alone (persistent, mandatory, confirmed,
+/// acknowledged in batches): what the broker and lapin allow here, for comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput_of_lapin_alone() {
+    use futures::StreamExt;
+    use lapin::options::*;
+    use lapin::types::FieldTable;
+    let url = rabbit::require_shared_broker();
+    let conn = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let queue = unique("baseline");
+    let pub_ch = conn.create_channel().await.unwrap();
+    pub_ch
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let sub = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let sub_ch = sub.create_channel().await.unwrap();
+    let args = FieldTable::default();
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    sub_ch
+        .queue_declare(queue.as_str().into(), durable, args.clone())
+        .await
+        .unwrap();
+    sub_ch
+        .basic_qos(256, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let mut consumer = sub_ch
+        .basic_consume(
+            queue.as_str().into(),
+            "baseline".into(),
+            BasicConsumeOptions::default(),
+            args,
+        )
+        .await
+        .unwrap();
+    let n = 50_000u32;
+    let started = Instant::now();
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        while let Some(Ok(d)) = consumer.next().await {
+            got += 1;
+            if got % 128 == 0 || got == n {
+                d.acker
+                    .ack(BasicAckOptions { multiple: true })
+                    .await
+                    .unwrap();
+            }
+            if got == n {
+                break;
+            }
+        }
+    });
+    let mut confirms = std::collections::VecDeque::new();
+    // With PRAXIS_BASELINE_HEADERS set, the messages carry what a link's do (message id,
+    // type, five headers), to tell the broker's share from this crate's.
+    let headers = std::env::var_os("PRAXIS_BASELINE_HEADERS").is_some();
+    for i in 0..n {
+        let mut props = lapin::BasicProperties::default().with_delivery_mode(2);
+        if headers {
+            use lapin::types::{AMQPValue, LongString};
+            let mut h = FieldTable::default();
+            for k in ["node", "client", "link", "boot"] {
+                let v = LongString::from(uuid::Uuid::new_v4().simple().to_string().into_bytes());
+                h.insert(k.into(), AMQPValue::LongString(v));
+            }
+            h.insert("lseq".into(), AMQPValue::LongLongInt(i64::from(i)));
+            props = props
+                .with_message_id(uuid::Uuid::new_v4().simple().to_string().into())
+                .with_type("frame".into())
+                .with_headers(h);
+        }
+        let c = pub_ch
+            .basic_publish(
+                "".into(),
+                queue.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                format!("f{i}").as_bytes(),
+                props,
+            )
+            .await
+            .unwrap();
+        confirms.push_back(c);
+        while confirms.len() > 4096 {
+            confirms.pop_front().unwrap().await.unwrap();
+        }
+    }
+    for c in confirms {
+        c.await.unwrap();
+    }
+    reader.await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "lapin alone: {n} frames in {secs:.2} s = {:.0} frames/s",
+        f64::from(n) / secs
+    );
+    let _ = sub_ch
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await;
+}
+
+/// A client whose queue is deleted under it (the broker cancels its consumer) declares it
+/// again on a new connection; a node that published into the gap closed that link ("client
+/// c is gone"), and tells the client so when it sends on it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_client_queue_comes_back_and_the_lost_link_is_refused() {
+    logs();
+    let url = rabbit::require_shared_broker();
+    let node = unique("n");
+    let client_id = unique("c");
+    let (endpoint, mut accepted, client, mut link, mut there) =
+        linked(&url, &node, &client_id).await;
+    let mut state = client.state();
+    let conn = lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_delete(
+        format!("praxis.c.{client_id}").into(),
+        lapin::options::QueueDeleteOptions::default(),
+    )
+    .await
+    .unwrap();
+    // Into the gap before the client declares its queue again.
+    there.outgoing.send("lost".into()).await.unwrap();
+    let reason = closed(&mut there.incoming, "the node's link into the gap").await;
+    assert_eq!(reason, format!("client {client_id} is gone"));
+    // The client reconnects and its queue is back (a passive declare of a missing queue
+    // closes its channel: a fresh channel each time).
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let probe = conn.create_channel().await.unwrap();
+            let exists = probe
+                .queue_declare(
+                    format!("praxis.c.{client_id}").into(),
+                    lapin::options::QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    lapin::types::FieldTable::default(),
+                )
+                .await;
+            if exists.is_ok() && *state.borrow_and_update() == praxis::amqp::LinkState::Connected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the client's queue came back");
+    link.outgoing.send("still there?".into()).await.unwrap();
+    let reason = closed(&mut link.incoming, "the client's link the node closed").await;
+    assert_eq!(
+        reason,
+        format!("node {node} refused the link: the node closed this link")
+    );
+    // A new link works.
+    let mut fresh = client.open(&node);
+    fresh.outgoing.send("again".into()).await.unwrap();
+    let mut acc = tokio::time::timeout(WAIT, accepted.recv())
+        .await
+        .expect("the new link accepted")
+        .unwrap()
+        .transport;
+    assert_eq!(line(&mut acc.incoming, "again").await, "again");
+    acc.outgoing.send("welcome back".into()).await.unwrap();
+    assert_eq!(
+        line(&mut fresh.incoming, "welcome back").await,
+        "welcome back"
+    );
+    let _ = conn.close(200, "bye".into()).await;
+    client.close().await;
+    endpoint.close().await;
+    forget_node(&url, &node).await;
+}
+
+/// `amqps://` goes through TLS (rustls): against the plain AMQP port, the TLS handshake fails,
+/// quickly and with a reason, never with the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqps_speaks_tls() {
+    let shared = rabbit::require_shared_broker();
+    let parsed = AmqpUrl::parse(&shared).unwrap();
+    let url = format!(
+        "amqps://guest:tls-s3cret@{}:{}/%2f",
+        parsed.host(),
+        parsed.port()
+    );
+    let started = Instant::now();
+    let err = ClientEndpoint::connect(&url, &unique("c"))
+        .await
+        .err()
+        .expect("TLS to a plain port fails");
+    let text = err.to_string();
+    eprintln!("amqps to a plain port: {text}");
+    assert!(!text.contains("tls-s3cret"), "{text}");
+    assert!(text.contains("amqps://guest@"), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -2,17 +2,17 @@
 //! opened to nodes (each with its own id and sender), the demultiplexing of that one queue
 //! into links by (node, link), node restarts told by the boot id, presence and pings.
 
-use super::broker::{self, Broker};
+use super::broker::{self, Broker, Topology};
 use super::envelope::{self, Envelope, Kind, Stamp};
-use super::links::{Ctl, Item, LinkIn, LinkKey, Table};
+use super::links::{self, Ctl, Handler, Item, LinkIn, LinkKey, Table};
 use super::sender::{self, Route};
 use super::url::validate_name;
 use super::{AmqpError, AmqpUrl, LinkState, CMD_EXCHANGE, EV_EXCHANGE};
+use crate::sanitize::{sanitize, sanitize_json};
 use crate::wire::{Inbound, Transport, CAPACITY};
-use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::BasicPublishOptions;
-use lapin::{Channel, Confirmation, Consumer};
+use lapin::Confirmation;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -40,7 +40,6 @@ struct Inner {
     client: String,
     ctl: mpsc::UnboundedSender<Ctl>,
     presence: broadcast::Sender<Presence>,
-    publisher: Channel,
     demux: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -63,44 +62,27 @@ impl ClientEndpoint {
     pub async fn connect(url: &str, client_id: &str) -> Result<ClientEndpoint, AmqpError> {
         validate_name("client id", client_id)?;
         let url = AmqpUrl::parse(url)?;
-        let broker = Broker::connect(&url, &format!("praxis client {client_id}")).await?;
-        let channel = broker
-            .conn
-            .create_channel()
-            .await
-            .map_err(|e| broker.error("opening a channel", &e))?;
-        broker.declare_exchanges(&channel).await?;
-        let keys = [format!("n.*.c.{client_id}"), "n.*.p".to_string()];
-        let consumer = broker
-            .consume(
-                &channel,
-                &format!("praxis.c.{client_id}"),
-                broker::client_queue_args(),
-                EV_EXCHANGE,
-                &keys,
-                &format!("praxis-client-{}", envelope::new_id()),
-            )
-            .await?;
-        let publisher = broker
-            .confirm_channel()
-            .await
-            .map_err(|e| broker.error("opening a channel", &e))?;
+        let topo = Topology {
+            queue: format!("praxis.c.{client_id}"),
+            args: broker::client_queue_args(),
+            exchange: EV_EXCHANGE,
+            keys: vec![format!("n.*.c.{client_id}"), "n.*.p".to_string()],
+            name: format!("praxis client {client_id}"),
+        };
+        let (broker, consumers) = Broker::start(&url, topo).await?;
         let (ctl, ctl_rx) = mpsc::unbounded_channel();
         let (presence, _) = broadcast::channel(PRESENCE_BACKLOG);
-        let demux = tokio::spawn(run(
-            broker.clone(),
-            client_id.to_string(),
-            consumer,
-            ctl_rx,
-            presence.clone(),
-        ));
+        let handler = ClientHandler {
+            client: client_id.to_string(),
+            presence: presence.clone(),
+        };
+        let demux = tokio::spawn(links::run(broker.clone(), consumers, ctl_rx, handler));
         Ok(ClientEndpoint {
             inner: Arc::new(Inner {
                 broker,
                 client: client_id.to_string(),
                 ctl,
                 presence,
-                publisher,
                 demux: Mutex::new(Some(demux)),
             }),
         })
@@ -166,25 +148,31 @@ impl ClientEndpoint {
     /// Asks every running node to announce itself now (answers arrive on [`Self::presence`]).
     pub async fn ping(&self) -> Result<(), AmqpError> {
         let broker = &self.inner.broker;
-        let confirm = self
-            .inner
-            .publisher
-            .basic_publish(
-                CMD_EXCHANGE.into(),
-                "ping".into(),
-                BasicPublishOptions::default(),
-                b"",
-                envelope::ping_properties(&self.inner.client),
-            )
-            .await
-            .map_err(|e| broker.error("publishing a ping", &e))?;
-        match confirm.await {
+        let gen = broker.current().ok_or_else(|| broker.not_connected())?;
+        let props = envelope::ping_properties(&self.inner.client);
+        let confirmed = broker::bounded(async {
+            gen.publisher
+                .basic_publish(
+                    CMD_EXCHANGE.into(),
+                    "ping".into(),
+                    BasicPublishOptions::default(),
+                    b"",
+                    props,
+                )
+                .await?
+                .await
+        })
+        .await;
+        match confirmed {
             Ok(Confirmation::Nack(_)) => Err(AmqpError::Broker {
                 url: broker.url.to_string(),
                 reason: "the broker refused the ping".into(),
             }),
             Ok(_) => Ok(()),
-            Err(e) => Err(broker.error("publishing a ping", &e)),
+            Err(e) => Err(AmqpError::Broker {
+                url: broker.url.to_string(),
+                reason: broker.url.scrub(&format!("publishing a ping: {e}")),
+            }),
         }
     }
 
@@ -208,54 +196,16 @@ impl ClientEndpoint {
     }
 }
 
-/// The consumer task of the client's queue.
-async fn run(
-    broker: Arc<Broker>,
+/// How the client's consumer task treats a delivery of its queue.
+struct ClientHandler {
     client: String,
-    mut consumer: Consumer,
-    mut ctl_rx: mpsc::UnboundedReceiver<Ctl>,
     presence: broadcast::Sender<Presence>,
-) {
-    let mut table = Table::default();
-    let mut ahead = None;
-    loop {
-        while let Ok(ctl) = ctl_rx.try_recv() {
-            table.handle_ctl(ctl);
-        }
-        let next = match ahead.take() {
-            Some(next) => next,
-            None => tokio::select! {
-                biased;
-                Some(ctl) = ctl_rx.recv() => {
-                    table.handle_ctl(ctl);
-                    continue;
-                }
-                next = consumer.next() => next,
-            },
-        };
-        match next {
-            None => break,
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, client, "client consumer interrupted");
-                continue;
-            }
-            Some(Ok(delivery)) => {
-                let acker = delivery.acker.clone();
-                on_delivery(&client, &mut table, &presence, delivery).await;
-                table.handled(acker);
-            }
-        }
-        if table.ack_due() {
-            table.flush_acks().await;
-        } else {
-            match consumer.next().now_or_never() {
-                Some(next) => ahead = Some(next),
-                None => table.flush_acks().await,
-            }
-        }
+}
+
+impl Handler for ClientHandler {
+    async fn on_delivery(&mut self, table: &mut Table, delivery: Delivery) {
+        on_delivery(&self.client, table, &self.presence, delivery).await;
     }
-    table.flush_acks().await;
-    table.close_all(&broker.gone_reason());
 }
 
 async fn on_delivery(
@@ -278,7 +228,9 @@ async fn on_delivery(
                 return;
             }
             match serde_json::from_slice(&delivery.data) {
-                Ok(body) => {
+                Ok(mut body) => {
+                    // What a node says is shown to the user: no terminal escapes.
+                    sanitize_json(&mut body);
                     let _ = presence.send(Presence {
                         node: env.node,
                         boot: env.boot,
@@ -306,7 +258,7 @@ async fn on_delivery(
     }
     if env.lseq == 0 {
         let reason = match env.reason {
-            Some(r) => format!("node {node} refused the link: {r}"),
+            Some(r) => format!("node {node} refused the link: {}", sanitize(&r)),
             None => format!("node {node} restarted"),
         };
         table.close(&key, reason);

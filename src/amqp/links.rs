@@ -1,15 +1,20 @@
 //! An endpoint's table of links, owned by its one consumer task: each link's reordering
 //! state and the sending end of its `Transport`'s incoming channel. Owns handing frames on in
 //! order, exactly once, ending every link with exactly one `Closed`, and batching the
-//! acknowledgements of what was handed on. Node and client endpoints differ only in how a
-//! delivery finds (or makes) its link; that stays in `node.rs` and `client.rs`.
+//! acknowledgements of what was handed on, and the consumer task that drives it ([`run`]).
+//! Node and client endpoints differ only in how a delivery finds (or makes) its link: their
+//! [`Handler`]s stay in `node.rs` and `client.rs`.
 
+use super::broker::{Broker, OP_TIMEOUT};
 use super::reorder::{Accept, Reorder};
 use crate::wire::Inbound;
+use futures::{FutureExt, StreamExt};
+use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
-use lapin::Acker;
-use std::collections::{HashMap, HashSet};
+use lapin::{Acker, Consumer};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
@@ -17,6 +22,8 @@ use tokio::task::AbortHandle;
 pub(crate) const HOLD_CAP: usize = 10_000;
 /// Deliveries handled before their acknowledgement is sent even if more are waiting.
 const ACK_BATCH: u32 = 128;
+/// How long an acknowledgement may take to be written before the consumer task moves on.
+const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Links remembered as closed (their late frames are dropped instead of starting a link).
 const TOMBSTONES: usize = 100_000;
 
@@ -74,14 +81,25 @@ impl LinkIn {
 #[derive(Default)]
 pub(crate) struct Table {
     pub links: HashMap<LinkKey, LinkIn>,
-    tombstones: HashSet<LinkKey>,
-    unacked: Option<Acker>,
+    /// Links closed here, with whether the other side was told so after a late frame.
+    tombstones: HashMap<LinkKey, bool>,
+    /// The last delivery handled and not acknowledged yet, with its connection's generation.
+    unacked: Option<(u64, Acker)>,
     count: u32,
 }
 
 impl Table {
     pub(crate) fn is_tombstoned(&self, key: &LinkKey) -> bool {
-        self.tombstones.contains(key)
+        self.tombstones.contains_key(key)
+    }
+
+    /// For a frame of a closed link: true the first time (the other side should be told the
+    /// link is gone, e.g. a client that comes back after its queue expired), false after.
+    pub(crate) fn first_late_frame(&mut self, key: &LinkKey) -> bool {
+        match self.tombstones.get_mut(key) {
+            Some(told) => !std::mem::replace(told, true),
+            None => false,
+        }
     }
 
     pub(crate) fn handle_ctl(&mut self, ctl: Ctl) {
@@ -202,12 +220,13 @@ impl Table {
         if self.tombstones.len() >= TOMBSTONES {
             self.tombstones.clear();
         }
-        self.tombstones.insert(link);
+        self.tombstones.entry(link).or_insert(false);
     }
 
-    /// Notes that a delivery was handled; its acknowledgement goes with the next batch.
-    pub(crate) fn handled(&mut self, acker: Acker) {
-        self.unacked = Some(acker);
+    /// Notes that a delivery of generation `gen` was handled; its acknowledgement goes with the
+    /// next batch.
+    pub(crate) fn handled(&mut self, gen: u64, acker: Acker) {
+        self.unacked = Some((gen, acker));
         self.count += 1;
     }
 
@@ -215,12 +234,103 @@ impl Table {
         self.count >= ACK_BATCH
     }
 
-    /// Acknowledges every delivery handled so far (one `multiple` ack). A failure is ignored:
-    /// after a reconnection the broker delivers them again and they are dropped as duplicates.
-    pub(crate) async fn flush_acks(&mut self) {
+    /// Acknowledges every delivery handled so far (one `multiple` ack), if their connection
+    /// is still the live one: lapin may never answer an ack sent on a dead connection. A lost
+    /// ack is harmless: the broker delivers those messages again and they are dropped as
+    /// duplicates. Acks go out in order even when one is slow to be confirmed as written.
+    pub(crate) async fn flush_acks(&mut self, broker: &Broker) {
         self.count = 0;
-        if let Some(acker) = self.unacked.take() {
-            let _ = acker.ack(BasicAckOptions { multiple: true }).await;
+        if let Some((gen, acker)) = self.unacked.take() {
+            if broker.is_live(gen) {
+                let ack = acker.ack(BasicAckOptions { multiple: true });
+                let _ = tokio::time::timeout(ACK_TIMEOUT, ack).await;
+            }
         }
     }
+}
+
+/// What an endpoint does with one delivery of its queue (find or make the link, hand the
+/// frame on, answer a ping, ...).
+pub(crate) trait Handler {
+    async fn on_delivery(&mut self, table: &mut Table, delivery: Delivery);
+}
+
+/// The consumer task of an endpoint: every delivery of each generation's consumer, in order,
+/// with the control messages of links and senders in between; acknowledgements in batches.
+/// Ends when the endpoint is closed (no more consumers), closing every link.
+pub(crate) async fn run(
+    broker: Arc<Broker>,
+    mut consumers: mpsc::Receiver<(u64, Consumer)>,
+    mut ctl_rx: mpsc::UnboundedReceiver<Ctl>,
+    mut handler: impl Handler,
+) {
+    let mut table = Table::default();
+    let mut consumer: Option<(u64, Consumer)> = None;
+    let mut ahead = None;
+    loop {
+        // A link registered before its first frame was published is known before any answer.
+        while let Ok(ctl) = ctl_rx.try_recv() {
+            table.handle_ctl(ctl);
+        }
+        let Some((gen, current)) = consumer.as_mut() else {
+            tokio::select! {
+                biased;
+                Some(ctl) = ctl_rx.recv() => table.handle_ctl(ctl),
+                next = consumers.recv() => match next {
+                    Some(fresh) => consumer = Some(fresh),
+                    None => break,
+                },
+            }
+            continue;
+        };
+        let gen = *gen;
+        let next = match ahead.take() {
+            Some(next) => next,
+            None => tokio::select! {
+                biased;
+                Some(ctl) = ctl_rx.recv() => {
+                    table.handle_ctl(ctl);
+                    continue;
+                }
+                next = current.next() => next,
+            },
+        };
+        match next {
+            None => {
+                // This connection's consumer ended; the next connection brings a new one. If
+                // its connection lives on (the broker cancelled the consumer: its queue was
+                // deleted), that connection is closed, so that the next declares it again.
+                table.flush_acks(&broker).await;
+                consumer = None;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if broker.is_live(gen) && !broker.is_closed() {
+                    if let Some(live) = broker.current() {
+                        tracing::warn!("the broker cancelled the consumer; reconnecting");
+                        let close = live.conn.close(200, "consumer cancelled".into());
+                        let _ = tokio::time::timeout(OP_TIMEOUT, close).await;
+                    }
+                }
+                continue;
+            }
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "consumer interrupted");
+                continue;
+            }
+            Some(Ok(delivery)) => {
+                let acker = delivery.acker.clone();
+                handler.on_delivery(&mut table, delivery).await;
+                table.handled(gen, acker);
+            }
+        }
+        if table.ack_due() {
+            table.flush_acks(&broker).await;
+        } else if let Some((_, current)) = consumer.as_mut() {
+            match current.next().now_or_never() {
+                Some(next) => ahead = Some(next),
+                None => table.flush_acks(&broker).await,
+            }
+        }
+    }
+    table.flush_acks(&broker).await;
+    table.close_all(&broker.gone_reason());
 }

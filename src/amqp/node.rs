@@ -3,19 +3,18 @@
 //! transport, refuses frames of links it does not know, and answers pings with its latest
 //! presence.
 
-use super::broker::{self, Broker};
+use super::broker::{self, Broker, Topology};
 use super::envelope::{self, Envelope, Kind, Stamp};
-use super::links::{Ctl, Item, LinkIn, LinkKey, Table};
+use super::links::{self, Ctl, Handler, Item, LinkIn, LinkKey, Table};
 use super::sender::{self, Route};
 use super::url::validate_name;
 use super::{AmqpError, AmqpUrl, LinkState, CMD_EXCHANGE, EV_EXCHANGE};
 use crate::wire::{Transport, CAPACITY};
-use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::BasicPublishOptions;
-use lapin::{Channel, Confirmation, Consumer};
+use lapin::Confirmation;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// A link a client opened to this node, handed over on its first frame.
@@ -39,8 +38,6 @@ struct Core {
     node: String,
     boot: String,
     presence: Mutex<serde_json::Value>,
-    last_answer: Mutex<Option<Instant>>,
-    publisher: Channel,
 }
 
 impl NodeEndpoint {
@@ -53,39 +50,28 @@ impl NodeEndpoint {
     ) -> Result<(NodeEndpoint, mpsc::Receiver<Accepted>), AmqpError> {
         validate_name("node name", node)?;
         let url = AmqpUrl::parse(url)?;
-        let broker = Broker::connect(&url, &format!("praxis node {node}")).await?;
-        let boot = envelope::new_id();
-        let channel = broker
-            .conn
-            .create_channel()
-            .await
-            .map_err(|e| broker.error("opening a channel", &e))?;
-        broker.declare_exchanges(&channel).await?;
-        let keys = [format!("n.{node}.in"), "ping".to_string()];
-        let consumer = broker
-            .consume(
-                &channel,
-                &format!("praxis.n.{node}.in"),
-                broker::inbox_args(),
-                CMD_EXCHANGE,
-                &keys,
-                &format!("praxis-node-{boot}"),
-            )
-            .await?;
-        let publisher = broker
-            .confirm_channel()
-            .await
-            .map_err(|e| broker.error("opening a channel", &e))?;
+        let topo = Topology {
+            queue: format!("praxis.n.{node}.in"),
+            args: broker::inbox_args(),
+            exchange: CMD_EXCHANGE,
+            keys: vec![format!("n.{node}.in"), "ping".to_string()],
+            name: format!("praxis node {node}"),
+        };
+        let (broker, consumers) = Broker::start(&url, topo).await?;
         let core = Arc::new(Core {
-            broker,
+            broker: broker.clone(),
             node: node.to_string(),
-            boot,
+            boot: envelope::new_id(),
             presence: Mutex::new(serde_json::json!({})),
-            last_answer: Mutex::new(None),
-            publisher,
         });
-        let (accept_tx, accept_rx) = mpsc::channel(CAPACITY);
-        let demux = tokio::spawn(run(core.clone(), consumer, accept_tx));
+        let (accept, accept_rx) = mpsc::channel(CAPACITY);
+        let (ctl, ctl_rx) = mpsc::unbounded_channel();
+        let handler = NodeHandler {
+            core: core.clone(),
+            ctl,
+            accept,
+        };
+        let demux = tokio::spawn(links::run(broker, consumers, ctl_rx, handler));
         Ok((
             NodeEndpoint {
                 core,
@@ -143,24 +129,33 @@ impl Core {
         };
         let props = envelope::presence_properties(&self.node, &self.boot);
         let key = format!("n.{}.p", self.node);
-        let confirm = self
-            .publisher
-            .basic_publish(
-                EV_EXCHANGE.into(),
-                key.as_str().into(),
-                BasicPublishOptions::default(),
-                &body,
-                props,
-            )
-            .await
-            .map_err(|e| self.broker.error("publishing presence", &e))?;
-        match confirm.await {
+        let gen = self
+            .broker
+            .current()
+            .ok_or_else(|| self.broker.not_connected())?;
+        let confirmed = broker::bounded(async {
+            gen.publisher
+                .basic_publish(
+                    EV_EXCHANGE.into(),
+                    key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    props,
+                )
+                .await?
+                .await
+        })
+        .await;
+        match confirmed {
             Ok(Confirmation::Nack(_)) => Err(AmqpError::Broker {
                 url: self.broker.url.to_string(),
                 reason: "the broker refused the presence message".into(),
             }),
             Ok(_) => Ok(()),
-            Err(e) => Err(self.broker.error("publishing presence", &e)),
+            Err(e) => Err(AmqpError::Broker {
+                url: self.broker.url.to_string(),
+                reason: self.broker.url.scrub(&format!("publishing presence: {e}")),
+            }),
         }
     }
 
@@ -168,7 +163,6 @@ impl Core {
     /// its queue after an earlier answer went out would miss it otherwise. (Pings expire
     /// after 3 s, so a node that starts late does not answer a backlog.)
     fn answer_ping(self: &Arc<Self>) {
-        *self.last_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         let core = self.clone();
         tokio::spawn(async move {
             if let Err(e) = core.publish_presence().await {
@@ -191,31 +185,34 @@ impl Core {
             let key = format!("n.{}.c.{}", core.node, stamp.client);
             let id = envelope::new_id();
             for _ in 0..60 {
-                let props = envelope::link_properties(
-                    Kind::Close,
-                    &stamp,
-                    &core.boot,
-                    0,
-                    &id,
-                    reason.as_deref(),
-                );
-                let sent = core
-                    .publisher
-                    .basic_publish(
-                        EV_EXCHANGE.into(),
-                        key.as_str().into(),
-                        BasicPublishOptions::default(),
-                        b"",
-                        props,
-                    )
+                if core.broker.is_closed() {
+                    return;
+                }
+                if let Some(gen) = core.broker.current() {
+                    let props = envelope::link_properties(
+                        Kind::Close,
+                        &stamp,
+                        &core.boot,
+                        0,
+                        &id,
+                        reason.as_deref(),
+                    );
+                    let sent = broker::bounded(async {
+                        gen.publisher
+                            .basic_publish(
+                                EV_EXCHANGE.into(),
+                                key.as_str().into(),
+                                BasicPublishOptions::default(),
+                                b"",
+                                props,
+                            )
+                            .await?
+                            .await
+                    })
                     .await;
-                if let Ok(confirm) = sent {
-                    if matches!(confirm.await, Ok(Confirmation::Ack(_))) {
+                    if matches!(sent, Ok(Confirmation::Ack(_))) {
                         return;
                     }
-                }
-                if core.broker.is_dead() {
-                    return;
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
@@ -223,100 +220,65 @@ impl Core {
     }
 }
 
-/// The consumer task: every delivery of the inbox, in order; links and control messages.
-async fn run(core: Arc<Core>, mut consumer: Consumer, accept: mpsc::Sender<Accepted>) {
-    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel();
-    let mut table = Table::default();
-    let mut ahead = None;
-    loop {
-        while let Ok(ctl) = ctl_rx.try_recv() {
-            table.handle_ctl(ctl);
-        }
-        let next = match ahead.take() {
-            Some(next) => next,
-            None => tokio::select! {
-                biased;
-                Some(ctl) = ctl_rx.recv() => {
-                    table.handle_ctl(ctl);
-                    continue;
-                }
-                next = consumer.next() => next,
-            },
-        };
-        match next {
-            None => break,
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, node = %core.node, "inbox consumer interrupted");
-                continue;
-            }
-            Some(Ok(delivery)) => {
-                let acker = delivery.acker.clone();
-                on_delivery(&core, &mut table, &ctl_tx, &accept, delivery).await;
-                table.handled(acker);
-            }
-        }
-        if table.ack_due() {
-            table.flush_acks().await;
-        } else {
-            match consumer.next().now_or_never() {
-                Some(next) => ahead = Some(next),
-                None => table.flush_acks().await,
-            }
-        }
-    }
-    table.flush_acks().await;
-    table.close_all(&core.broker.gone_reason());
+/// How the node's consumer task treats a delivery of its inbox.
+struct NodeHandler {
+    core: Arc<Core>,
+    ctl: mpsc::UnboundedSender<Ctl>,
+    accept: mpsc::Sender<Accepted>,
 }
 
-async fn on_delivery(
-    core: &Arc<Core>,
-    table: &mut Table,
-    ctl: &mpsc::UnboundedSender<Ctl>,
-    accept: &mpsc::Sender<Accepted>,
-    delivery: Delivery,
-) {
-    let env: Envelope = match envelope::read(&delivery.properties) {
-        Ok(env) => env,
-        Err(why) => {
-            tracing::warn!(node = %core.node, why, "dropped a message with a bad envelope");
+impl Handler for NodeHandler {
+    async fn on_delivery(&mut self, table: &mut Table, delivery: Delivery) {
+        let core = &self.core;
+        let env: Envelope = match envelope::read(&delivery.properties) {
+            Ok(env) => env,
+            Err(why) => {
+                tracing::warn!(node = %core.node, why, "dropped a message with a bad envelope");
+                return;
+            }
+        };
+        match env.kind {
+            Kind::Ping => return core.answer_ping(),
+            Kind::Presence => return,
+            Kind::Frame | Kind::Close => {}
+        }
+        if validate_name("client id", &env.client).is_err() || env.link.is_empty() {
+            tracing::warn!(node = %core.node, "dropped a link message without a valid client or link");
             return;
         }
-    };
-    match env.kind {
-        Kind::Ping => return core.answer_ping(),
-        Kind::Presence => return,
-        Kind::Frame | Kind::Close => {}
+        let key: LinkKey = (env.client.clone(), env.link.clone());
+        if !table.links.contains_key(&key) {
+            if table.is_tombstoned(&key) {
+                // Closed here; a client still sending on it (say, back after its queue
+                // expired) is told once.
+                if env.kind == Kind::Frame && table.first_late_frame(&key) {
+                    core.refuse(&env.client, &env.link, Some("the node closed this link"));
+                }
+                return;
+            }
+            let fresh = env.lseq == 1 && (env.boot.is_empty() || env.boot == core.boot);
+            if !fresh {
+                // A link of an earlier run of this node (or one it already forgot).
+                table.tombstone(key.clone());
+                table.first_late_frame(&key);
+                core.refuse(&env.client, &env.link, None);
+                return;
+            }
+            if !open_link(core, table, &self.ctl, &self.accept, &key).await {
+                core.refuse(
+                    &env.client,
+                    &env.link,
+                    Some("the node is not accepting links"),
+                );
+                return;
+            }
+        }
+        let item = match env.kind {
+            Kind::Close => Item::Close,
+            _ => Item::Frame(delivery.data),
+        };
+        table.deliver(&key, env.lseq, item).await;
     }
-    if validate_name("client id", &env.client).is_err() || env.link.is_empty() {
-        tracing::warn!(node = %core.node, "dropped a link message without a valid client or link");
-        return;
-    }
-    let key: LinkKey = (env.client.clone(), env.link.clone());
-    if !table.links.contains_key(&key) {
-        if table.is_tombstoned(&key) {
-            return;
-        }
-        let fresh = env.lseq == 1 && (env.boot.is_empty() || env.boot == core.boot);
-        if !fresh {
-            // A link of an earlier run of this node (or one it already forgot).
-            table.tombstone(key);
-            core.refuse(&env.client, &env.link, None);
-            return;
-        }
-        if !open_link(core, table, ctl, accept, &key).await {
-            core.refuse(
-                &env.client,
-                &env.link,
-                Some("the node is not accepting links"),
-            );
-            return;
-        }
-    }
-    let item = match env.kind {
-        Kind::Close => Item::Close,
-        _ => Item::Frame(delivery.data),
-    };
-    table.deliver(&key, env.lseq, item).await;
 }
 
 /// Makes the link `key` (client, link) and hands it to the node; false if nobody accepts.

@@ -19,6 +19,9 @@ pub(crate) enum Accept {
 #[derive(Debug)]
 pub(crate) struct Reorder<T> {
     expected: u64,
+    /// The item numbered `expected`, when it is here (the usual case: no map involved).
+    next: Option<T>,
+    /// Items ahead of a gap.
     held: BTreeMap<u64, T>,
     cap: usize,
 }
@@ -28,6 +31,7 @@ impl<T> Reorder<T> {
     pub(crate) fn new(cap: usize) -> Self {
         Reorder {
             expected: 1,
+            next: None,
             held: BTreeMap::new(),
             cap,
         }
@@ -48,18 +52,23 @@ impl<T> Reorder<T> {
         if lseq > self.expected && !self.held.contains_key(&lseq) && self.held.len() >= self.cap {
             return Accept::Overflow;
         }
-        // A copy of one already held replaces it (same frame, resent).
-        self.held.insert(lseq, item);
+        // A copy of one already here replaces it (same frame, resent).
         if lseq == self.expected {
+            self.held.remove(&lseq);
+            self.next = Some(item);
             Accept::Ready
         } else {
+            self.held.insert(lseq, item);
             Accept::Held
         }
     }
 
     /// The next item in order, if it is here.
     pub(crate) fn pop(&mut self) -> Option<T> {
-        let item = self.held.remove(&self.expected)?;
+        let item = match self.next.take() {
+            Some(item) => item,
+            None => self.held.remove(&self.expected)?,
+        };
         self.expected += 1;
         Some(item)
     }

@@ -1,16 +1,25 @@
 //! The sending half of one direction of a link: stamps `lseq`, publishes with confirms on
 //! the link's own channel, keeps every message from the oldest unconfirmed one on, and after
-//! any failure resends them all in order (go-back-N) once the channel is usable again. Ends
+//! any failure resends them all in order (go-back-N) once a channel is usable again. Ends
 //! with an in-order `close` when the local side drops its sender, or with a fatal reason
-//! (nobody at the other end, connection gone for good) reported to the endpoint's table.
+//! (nobody at the other end, endpoint closed) reported to the endpoint's table. Each channel
+//! is tagged with its connection's generation: after a reconnection a new one is opened.
+//!
+//! Publishes are pipelined: a publish is polled once (which queues its frames, in order) and
+//! its completion is awaited only when it reaches the front, so the sender never waits for a
+//! write or a confirm before taking the next frame. Nothing here waits on lapin without a
+//! way out: a periodic check resends when the connection is gone or a confirm is overdue.
 
-use super::broker::Broker;
+use super::broker::{self, Broker};
 use super::envelope::{self, Kind, Stamp};
 use super::links::{Ctl, LinkKey};
 use lapin::options::BasicPublishOptions;
 use lapin::{Channel, Confirmation, PublisherConfirm};
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -18,8 +27,12 @@ use tokio::sync::mpsc;
 const WINDOW: usize = 4096;
 /// The longest pause between two attempts to resend.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
-/// A channel still "reconnecting" this long after its connection came back is replaced.
-const STUCK_CHANNEL: Duration = Duration::from_secs(10);
+/// A message unconfirmed this long is resent (with everything after it).
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+/// The pause before resending what the broker refused (a nack).
+const NACK_PAUSE: Duration = Duration::from_millis(200);
+/// How often the sender checks its connection and the age of its oldest message.
+const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// Where and as whom a sender publishes.
 pub(crate) struct Route {
@@ -37,12 +50,25 @@ pub(crate) struct Route {
     pub ctl: mpsc::UnboundedSender<Ctl>,
 }
 
+type Publishing = Pin<Box<dyn Future<Output = lapin::Result<PublisherConfirm>> + Send>>;
+
+/// Where a kept message stands.
+enum Stage {
+    /// Not published (yet, or again after a failure).
+    Unsent,
+    /// Queued for writing; the future yields its confirm once written.
+    Writing(Publishing),
+    /// Written; waiting for the broker's confirm.
+    Confirming(PublisherConfirm),
+}
+
 struct Entry {
     lseq: u64,
     kind: Kind,
-    body: Vec<u8>,
+    body: Arc<[u8]>,
     id: String,
-    confirm: Option<PublisherConfirm>,
+    stage: Stage,
+    sent: Instant,
 }
 
 /// Runs the sender until the link is done; reports how it ended to the table.
@@ -69,30 +95,40 @@ struct Sender {
 
 impl Sender {
     async fn drive(&mut self, mut outgoing: mpsc::Receiver<String>) -> Result<(), String> {
-        let mut channel = self.open().await?;
+        let mut channel = None;
+        usable(&self.route.broker, &mut channel).await?;
+        let mut check = tokio::time::interval(CHECK_EVERY);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut closing = false;
         loop {
             if closing && self.kept.is_empty() {
-                let _ = channel.close(200, "link closed".into()).await;
+                if let Some((_, ch)) = &channel {
+                    let _ = broker::bounded(ch.close(200, "link closed".into())).await;
+                }
                 return Ok(());
             }
-            let waiting = self.kept.front().is_some_and(|e| e.confirm.is_some());
+            let waiting = self
+                .kept
+                .front()
+                .is_some_and(|e| !matches!(e.stage, Stage::Unsent));
             let taking = !closing && self.kept.len() < WINDOW;
             tokio::select! {
                 biased;
-                confirmed = front_confirm(&mut self.kept), if waiting => {
-                    match confirmed {
-                        Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => {
-                            self.kept.pop_front();
-                        }
-                        Ok(Confirmation::Ack(Some(_returned))) => {
-                            return Err(self.route.no_route.clone());
-                        }
-                        Ok(Confirmation::Nack(_)) | Err(_) => {
-                            self.resend_all(&mut channel).await?;
-                        }
+                settled = settle_front(&mut self.kept), if waiting => match settled {
+                    Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => {
+                        self.kept.pop_front();
                     }
-                }
+                    Ok(Confirmation::Ack(Some(_returned))) => {
+                        return Err(self.route.no_route.clone());
+                    }
+                    // Refused by the broker: resend from here, after a pause.
+                    Ok(Confirmation::Nack(_)) => {
+                        tokio::time::sleep(NACK_PAUSE).await;
+                        self.resend_all(&mut channel).await?;
+                    }
+                    // Failed (the connection or channel went): resend from here.
+                    Err(_) => self.resend_all(&mut channel).await?,
+                },
                 line = outgoing.recv(), if taking => {
                     let (kind, body) = match line {
                         Some(line) => (Kind::Frame, line.into_bytes()),
@@ -104,26 +140,41 @@ impl Sender {
                     self.kept.push_back(Entry {
                         lseq: self.next,
                         kind,
-                        body,
+                        body: body.into(),
                         id: envelope::new_id(),
-                        confirm: None,
+                        stage: Stage::Unsent,
+                        sent: Instant::now(),
                     });
                     self.next += 1;
                     let last = self.kept.len() - 1;
-                    if self.publish(&channel, last).await.is_err() {
+                    let published = match &channel {
+                        Some(ch) => self.publish(ch, last).await,
+                        None => Err("no channel".into()),
+                    };
+                    if published.is_err() {
                         self.resend_all(&mut channel).await?;
                     }
                 }
-                else => {
-                    // Nothing waited on and nothing to take: a failed entry is at the front.
-                    self.resend_all(&mut channel).await?;
+                _ = check.tick() => {
+                    let live = channel
+                        .as_ref()
+                        .is_some_and(|(id, ch)| self.route.broker.is_live(*id) && ch.status().connected());
+                    let overdue = self
+                        .kept
+                        .front()
+                        .is_some_and(|e| e.sent.elapsed() > CONFIRM_TIMEOUT);
+                    let unsent = self.kept.iter().any(|e| matches!(e.stage, Stage::Unsent));
+                    if !self.kept.is_empty() && (!live || overdue || unsent) {
+                        self.resend_all(&mut channel).await?;
+                    }
                 }
             }
         }
     }
 
-    /// Publishes entry `i` of `kept` and keeps its confirm.
-    async fn publish(&mut self, channel: &Channel, i: usize) -> lapin::Result<()> {
+    /// Publishes entry `i` of `kept` on `channel`: queues its frames now, in order, and keeps
+    /// what will yield its confirm.
+    async fn publish(&mut self, channel: &(u64, Channel), i: usize) -> Result<(), String> {
         let boot = self.route.boot.get().map_or("", String::as_str);
         let entry = &self.kept[i];
         let props = envelope::link_properties(
@@ -138,34 +189,42 @@ impl Sender {
             mandatory: true,
             ..Default::default()
         };
-        let confirm = channel
-            .basic_publish(
-                self.route.exchange.into(),
-                self.route.key.as_str().into(),
-                options,
-                &entry.body,
-                props,
-            )
-            .await?;
-        self.kept[i].confirm = Some(confirm);
+        let ch = channel.1.clone();
+        let body = entry.body.clone();
+        let exchange = self.route.exchange;
+        let key = self.route.key.clone();
+        let mut publishing: Publishing = Box::pin(async move {
+            ch.basic_publish(exchange.into(), key.into(), options, &body, props)
+                .await
+        });
+        let stage = match poll_once(&mut publishing).await {
+            Poll::Ready(Ok(confirm)) => Stage::Confirming(confirm),
+            Poll::Ready(Err(e)) => return Err(e.to_string()),
+            Poll::Pending => Stage::Writing(publishing),
+        };
+        let entry = &mut self.kept[i];
+        entry.stage = stage;
+        entry.sent = Instant::now();
         Ok(())
     }
 
-    /// Go-back-N: forgets every pending confirm, waits until the channel can be used, and
-    /// publishes everything kept again, in order. Retries with a growing pause until it
-    /// succeeds or the connection is gone for good.
-    async fn resend_all(&mut self, channel: &mut Channel) -> Result<(), String> {
+    /// Go-back-N: forgets every pending publish and confirm, waits until a channel can be
+    /// used, and publishes everything kept again, in order. Retries with a growing pause
+    /// until it succeeds or the endpoint is closed.
+    async fn resend_all(&mut self, channel: &mut Option<(u64, Channel)>) -> Result<(), String> {
         let mut pause = Duration::from_millis(50);
         loop {
             for e in &mut self.kept {
-                e.confirm = None;
+                e.stage = Stage::Unsent;
             }
-            self.usable(channel).await?;
+            usable(&self.route.broker, channel).await?;
             let mut failed = false;
-            for i in 0..self.kept.len() {
-                if self.publish(channel, i).await.is_err() {
-                    failed = true;
-                    break;
+            if let Some(ch) = channel.as_ref() {
+                for i in 0..self.kept.len() {
+                    if self.publish(ch, i).await.is_err() {
+                        failed = true;
+                        break;
+                    }
                 }
             }
             if !failed {
@@ -175,57 +234,51 @@ impl Sender {
             pause = (pause * 2).min(MAX_BACKOFF);
         }
     }
+}
 
-    /// Waits until `channel` can publish: lapin recovers it after a reconnection; one the
-    /// broker closed (or that stays stuck) is replaced by a new one.
-    async fn usable(&self, channel: &mut Channel) -> Result<(), String> {
-        let broker = &self.route.broker;
-        let mut back_since: Option<Instant> = None;
-        loop {
-            if broker.is_dead() {
-                return Err(broker.gone_reason());
+/// Makes `channel` one that can publish: the one it is, if it is open on the current
+/// connection; otherwise a new one on the current connection (waiting for one while the
+/// endpoint reconnects).
+async fn usable(broker: &Broker, channel: &mut Option<(u64, Channel)>) -> Result<(), String> {
+    loop {
+        let gen = broker.wait_current().await?;
+        if let Some((id, ch)) = channel.as_ref() {
+            if *id == gen.id && ch.status().connected() {
+                return Ok(());
             }
-            if broker.is_connected() {
-                if channel.status().connected() {
-                    return Ok(());
-                }
-                let since = *back_since.get_or_insert_with(Instant::now);
-                let status = channel.status();
-                let dead = !status.reconnecting() && !status.initializing();
-                if dead || since.elapsed() > STUCK_CHANNEL {
-                    if let Ok(fresh) = broker.confirm_channel().await {
-                        *channel = fresh;
-                        return Ok(());
-                    }
-                }
-            } else {
-                back_since = None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    /// The first channel, retried until the connection can give one.
-    async fn open(&self) -> Result<Channel, String> {
-        let broker = &self.route.broker;
-        loop {
-            if broker.is_dead() {
-                return Err(broker.gone_reason());
+        match broker::confirm_channel(&gen.conn).await {
+            Ok(fresh) => {
+                *channel = Some((gen.id, fresh));
+                return Ok(());
             }
-            if broker.is_connected() {
-                if let Ok(channel) = broker.confirm_channel().await {
-                    return Ok(channel);
-                }
+            Err(e) => {
+                tracing::debug!(error = %e, "opening a link channel failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
 
-/// The confirm of the oldest kept message (the caller checks there is one).
-async fn front_confirm(kept: &mut VecDeque<Entry>) -> lapin::Result<Confirmation> {
-    match kept.front_mut().and_then(|e| e.confirm.as_mut()) {
-        Some(confirm) => confirm.await,
-        None => std::future::pending().await,
+/// Polls `fut` once (with the task's waker) and says where it stands.
+async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
+}
+
+/// The outcome of the oldest kept message (the caller checks it was published): written,
+/// then confirmed. An error means its channel or connection failed.
+async fn settle_front(kept: &mut VecDeque<Entry>) -> lapin::Result<Confirmation> {
+    let Some(entry) = kept.front_mut() else {
+        return std::future::pending().await;
+    };
+    loop {
+        match &mut entry.stage {
+            Stage::Writing(publishing) => {
+                let confirm = publishing.await?;
+                entry.stage = Stage::Confirming(confirm);
+            }
+            Stage::Confirming(confirm) => return confirm.await,
+            Stage::Unsent => return std::future::pending().await,
+        }
     }
 }
