@@ -241,7 +241,7 @@ async fn on_delivery(
             }
             return;
         }
-        Kind::Frame | Kind::Close => {}
+        Kind::Frame | Kind::Frames | Kind::Close => {}
     }
     if env.client != client {
         return;
@@ -269,6 +269,7 @@ async fn on_delivery(
     }
     let item = match env.kind {
         Kind::Close => Item::Close,
+        Kind::Frames => Item::Frames(delivery.data),
         _ => Item::Frame(delivery.data),
     };
     table.deliver(&key, env.lseq, item).await;

@@ -9,6 +9,8 @@ use lapin::BasicProperties;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Frame,
+    /// Several frames in one message, joined by `\n` (frames that contain none).
+    Frames,
     Close,
     Presence,
     Ping,
@@ -18,6 +20,7 @@ impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Frame => "frame",
+            Kind::Frames => "frames",
             Kind::Close => "close",
             Kind::Presence => "presence",
             Kind::Ping => "ping",
@@ -27,6 +30,7 @@ impl Kind {
     fn parse(s: &str) -> Option<Kind> {
         Some(match s {
             "frame" => Kind::Frame,
+            "frames" => Kind::Frames,
             "close" => Kind::Close,
             "presence" => Kind::Presence,
             "ping" => Kind::Ping,

@@ -45,6 +45,8 @@ pub(crate) enum Ctl {
 /// One item of a link, in `lseq` order.
 pub(crate) enum Item {
     Frame(Vec<u8>),
+    /// Frames joined by `\n` (the sender batches what was queued at once).
+    Frames(Vec<u8>),
     /// The other side closed its sending direction.
     Close,
 }
@@ -147,14 +149,11 @@ impl Table {
         }
         while let Some(item) = state.order.pop() {
             let inbound = match item {
-                Item::Frame(bytes) => match String::from_utf8(bytes) {
-                    Ok(line) => Inbound::Line(line),
-                    Err(e) => Inbound::Skipped(format!(
-                        "a frame from {} was not UTF-8 ({} bytes); skipped",
-                        state.peer,
-                        e.as_bytes().len()
-                    )),
-                },
+                Item::Frame(bytes) => vec![line_of(bytes, &state.peer)],
+                Item::Frames(bytes) => bytes
+                    .split(|b| *b == b'\n')
+                    .map(|one| line_of(one.to_vec(), &state.peer))
+                    .collect(),
                 Item::Close => {
                     // A half close, as with the in-memory pair: the other side sends no more,
                     // but may still read what this side sends until its sender is dropped.
@@ -170,14 +169,16 @@ impl Table {
                     return;
                 }
             };
-            let Some(tx) = &state.incoming else {
-                continue; // the local reader is gone: frames are dropped
-            };
-            if tx.send(inbound).await.is_err() {
-                state.incoming = None;
-                if state.sender_done {
-                    self.forget(link);
-                    return;
+            for inbound in inbound {
+                let Some(tx) = &state.incoming else {
+                    break; // the local reader is gone: frames are dropped
+                };
+                if tx.send(inbound).await.is_err() {
+                    state.incoming = None;
+                    if state.sender_done {
+                        self.forget(link);
+                        return;
+                    }
                 }
             }
         }
@@ -333,4 +334,15 @@ pub(crate) async fn run(
     }
     table.flush_acks(&broker).await;
     table.close_all(&broker.gone_reason());
+}
+
+/// One received frame as an inbound line (or a notice when it is not UTF-8).
+fn line_of(bytes: Vec<u8>, peer: &str) -> Inbound {
+    match String::from_utf8(bytes) {
+        Ok(line) => Inbound::Line(line),
+        Err(e) => Inbound::Skipped(format!(
+            "a frame from {peer} was not UTF-8 ({} bytes); skipped",
+            e.as_bytes().len()
+        )),
+    }
 }

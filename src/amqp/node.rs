@@ -240,7 +240,7 @@ impl Handler for NodeHandler {
         match env.kind {
             Kind::Ping => return core.answer_ping(),
             Kind::Presence => return,
-            Kind::Frame | Kind::Close => {}
+            Kind::Frame | Kind::Frames | Kind::Close => {}
         }
         if validate_name("client id", &env.client).is_err() || env.link.is_empty() {
             tracing::warn!(node = %core.node, "dropped a link message without a valid client or link");
@@ -251,7 +251,7 @@ impl Handler for NodeHandler {
             if table.is_tombstoned(&key) {
                 // Closed here; a client still sending on it (say, back after its queue
                 // expired) is told once.
-                if env.kind == Kind::Frame && table.first_late_frame(&key) {
+                if matches!(env.kind, Kind::Frame | Kind::Frames) && table.first_late_frame(&key) {
                     core.refuse(&env.client, &env.link, Some("the node closed this link"));
                 }
                 return;
@@ -275,6 +275,7 @@ impl Handler for NodeHandler {
         }
         let item = match env.kind {
             Kind::Close => Item::Close,
+            Kind::Frames => Item::Frames(delivery.data),
             _ => Item::Frame(delivery.data),
         };
         table.deliver(&key, env.lseq, item).await;

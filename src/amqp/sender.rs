@@ -23,6 +23,12 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// The most frames one message carries: frames already queued when one is taken travel
+/// together (never waiting for more), so a burst costs a message, not a message per frame.
+const BATCH_FRAMES: usize = 256;
+/// The most bytes one batched message carries (a larger frame travels alone).
+const BATCH_BYTES: usize = 64 * 1024;
+
 /// Unconfirmed messages kept before the sender stops taking frames (backpressure).
 const WINDOW: usize = 4096;
 /// The longest pause between two attempts to resend.
@@ -93,8 +99,57 @@ struct Sender {
     next: u64,
 }
 
+/// The frames to send, with one taken ahead and held back (it did not fit a batch).
+struct Lines {
+    rx: mpsc::Receiver<String>,
+    /// `Some(None)`: the local side closed after the frames already taken.
+    held: Option<Option<String>>,
+}
+
+impl Lines {
+    async fn recv(&mut self) -> Option<String> {
+        match self.held.take() {
+            Some(held) => held,
+            None => self.rx.recv().await,
+        }
+    }
+
+    /// `first`, and the frames already queued behind it that fit one message: one frame
+    /// alone is a `frame`, several are `frames` joined by `\n` (a frame that contains a
+    /// newline always travels alone).
+    fn batch(&mut self, first: String) -> (Kind, Vec<u8>) {
+        if first.contains('\n') {
+            return (Kind::Frame, first.into_bytes());
+        }
+        let mut body = first.into_bytes();
+        let mut count = 1;
+        while count < BATCH_FRAMES && body.len() < BATCH_BYTES && self.held.is_none() {
+            match self.rx.try_recv() {
+                Ok(next) if !next.contains('\n') && body.len() + next.len() < BATCH_BYTES => {
+                    body.push(b'\n');
+                    body.extend_from_slice(next.as_bytes());
+                    count += 1;
+                }
+                Ok(next) => self.held = Some(Some(next)),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.held = Some(None),
+            }
+        }
+        let kind = if count == 1 {
+            Kind::Frame
+        } else {
+            Kind::Frames
+        };
+        (kind, body)
+    }
+}
+
 impl Sender {
-    async fn drive(&mut self, mut outgoing: mpsc::Receiver<String>) -> Result<(), String> {
+    async fn drive(&mut self, outgoing: mpsc::Receiver<String>) -> Result<(), String> {
+        let mut outgoing = Lines {
+            rx: outgoing,
+            held: None,
+        };
         let mut channel = None;
         usable(&self.route.broker, &mut channel).await?;
         let mut check = tokio::time::interval(CHECK_EVERY);
@@ -131,7 +186,7 @@ impl Sender {
                 },
                 line = outgoing.recv(), if taking => {
                     let (kind, body) = match line {
-                        Some(line) => (Kind::Frame, line.into_bytes()),
+                        Some(line) => outgoing.batch(line),
                         None => {
                             closing = true;
                             (Kind::Close, Vec::new())
