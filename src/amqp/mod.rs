@@ -32,8 +32,11 @@
 //! client per client id (two would split one queue).
 //!
 //! # Envelope
-//! The body is the frame, unmodified. Properties: `message_id` (a uuid, kept when resent),
-//! `type` (`frame`, `close`, `presence`, `ping`), persistent for link messages; headers `node`,
+//! The body is the frame, unmodified (`type` `frame`), or several frames joined by `\n`
+//! (`type` `frames`: what was already queued when the sender took a frame, up to 256 frames or
+//! 64 KiB; a frame that contains a newline travels alone). Properties: `message_id` (a uuid,
+//! kept when resent), `type` (`frame`, `frames`, `close`, `presence`, `ping`), persistent for
+//! link messages; headers `node`,
 //! `client`, `link` (the link's id, unique per opening), `boot` (the node process's boot id;
 //! on client → node messages the boot the client has seen, empty before the first answer),
 //! `lseq` (per link and direction, from 1), and `reason` on a refusal. Presence is transient
