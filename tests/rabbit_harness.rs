@@ -2,7 +2,7 @@
 // starts, answers, keeps durable queues and persistent messages across `restart` and
 // `restart_full`, drops connections on `stop_app`, and is gone after `Drop`.
 
-#[path = "common/rabbit.rs"]
+#[path = "common/rabbit/mod.rs"]
 mod rabbit;
 
 use lapin::options::{

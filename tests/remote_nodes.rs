@@ -5,7 +5,7 @@
 //! to a node that is not running. Each checks that nothing is lost or doubled.
 
 mod common;
-#[path = "common/rabbit.rs"]
+#[path = "common/rabbit/mod.rs"]
 mod rabbit;
 
 use common::{answer_text, is_status, PRAXIS};

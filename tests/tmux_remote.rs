@@ -6,7 +6,7 @@
 //!
 //! Waits poll `capture-pane` with a generous hang guard; nothing asserts on timing.
 
-#[path = "common/rabbit.rs"]
+#[path = "common/rabbit/mod.rs"]
 mod rabbit;
 
 use std::path::Path;
