@@ -140,7 +140,7 @@ async fn node_and_person_users_are_confined_by_the_broker() {
     assert_eq!(back, Inbound::Line("hello alice".into()));
 
     // alice may not drive n3: nothing she sends reaches it.
-    let mut denied = alice.open("n3");
+    let denied = alice.open("n3");
     let _ = denied.outgoing.send("hello n3".into()).await;
     let reached = tokio::time::timeout(Duration::from_secs(3), n3_accepted.recv()).await;
     assert!(reached.is_err(), "alice's frame reached n3");
