@@ -79,6 +79,22 @@ impl Tmux {
         }
     }
 
+    /// In the Nodes window, moves the selection to `node`'s first agent (other nodes on the
+    /// broker are listed too, in any order).
+    fn select_agent_of(&self, node: &str) {
+        for _ in 0..50 {
+            let screen = self.screen();
+            let lines: Vec<&str> = screen.lines().collect();
+            let selected = lines.iter().position(|l| l.contains("› demo"));
+            if selected.is_some_and(|i| i > 0 && lines[i - 1].contains(&format!(" {node} "))) {
+                return;
+            }
+            self.keys(&["Down"]);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{node}'s agent never got selected:\n{}", self.screen());
+    }
+
     /// Waits until the screen no longer shows `needle` (hang guard: 60 s).
     fn wait_gone(&self, needle: &str) {
         let start = Instant::now();
@@ -130,8 +146,7 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
     first.wait_for("demo · idle");
     first.keys(&["C-l"]);
     first.wait_for(&format!("● {name}  connected"));
-    // local's demo is selected; the next agent is the remote node's demo.
-    first.keys(&["Down"]);
+    first.select_agent_of(&name);
     first.keys(&["Enter"]);
     first.wait_for("New session · demo");
     first.keys(&["Enter"]);
@@ -211,7 +226,8 @@ fn a_killed_node_goes_offline_with_its_sessions_lost_and_is_listed_again_when_ba
     t.wait_for("demo · idle");
     t.keys(&["C-l"]);
     t.wait_for(&format!("● {name}  connected"));
-    t.keys(&["Down", "Enter"]);
+    t.select_agent_of(&name);
+    t.keys(&["Enter"]);
     t.wait_for("New session · demo");
     t.keys(&["Enter"]);
     t.wait_for("2 sessions");
