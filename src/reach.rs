@@ -29,21 +29,9 @@ pub fn host_name() -> String {
     }
 }
 
-/// Node names: 1 to 64 of `[A-Za-z0-9_-]`.
+/// Node names: 1 to 64 of `[A-Za-z0-9_-]` (they go into routing keys; the broker layer's rule).
 pub fn check_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{}` is not a node name: use 1 to 64 letters, digits, `-` or `_`",
-            crate::sanitize::escape_for_log(name, 80)
-        ))
-    }
+    crate::amqp::validate_name("node name", name).map_err(|e| e.to_string())
 }
 
 /// A connection to a node, and the broker endpoint it runs over (keep it while the
