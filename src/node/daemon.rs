@@ -24,8 +24,8 @@ pub struct DaemonOptions {
 
 impl Node {
     /// What presence says of this node: its name, agents, and sessions with their status.
-    pub async fn presence(&self) -> Value {
-        let listed = self.list().await;
+    pub fn presence(&self) -> Value {
+        let listed = self.list();
         let sessions: Vec<Value> = listed["sessions"]
             .as_array()
             .into_iter()

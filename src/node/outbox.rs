@@ -20,6 +20,7 @@ use crate::protocol::jsonrpc::Message;
 use crate::protocol::{Peer, RpcError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, Mutex};
 
@@ -60,6 +61,10 @@ struct State {
 pub struct Outbox {
     session: String,
     state: Mutex<State>,
+    /// Copies of `state.seq` and `state.conns.len()`, for listing and presence, which must
+    /// never wait behind a session whose frames are being written.
+    last_seq: AtomicU64,
+    attached: AtomicUsize,
 }
 
 /// What an attach found.
@@ -83,6 +88,8 @@ impl Outbox {
                 permissions: Vec::new(),
                 next_permission: 1,
             }),
+            last_seq: AtomicU64::new(0),
+            attached: AtomicUsize::new(0),
         })
     }
 
@@ -118,7 +125,14 @@ impl Outbox {
         if !gone.is_empty() {
             st.conns.retain(|c| !gone.contains(&c.id));
         }
+        self.counted(&st);
         seq
+    }
+
+    /// Publishes the counts that `last_seq` and `attached` read without the lock.
+    fn counted(&self, st: &State) {
+        self.last_seq.store(st.seq, Ordering::Relaxed);
+        self.attached.store(st.conns.len(), Ordering::Relaxed);
     }
 
     /// Attaches a connection: replays the log after `after` (0: from the start), then the
@@ -154,6 +168,7 @@ impl Outbox {
             self.ask_one(conn.clone(), w.id, w.params.clone());
         }
         st.conns.push(conn);
+        self.counted(&st);
         Ok(Attached {
             last_seq: st.seq,
             replayed,
@@ -161,16 +176,19 @@ impl Outbox {
     }
 
     pub async fn detach(&self, conn: ConnId) {
-        self.state.lock().await.conns.retain(|c| c.id != conn);
+        let mut st = self.state.lock().await;
+        st.conns.retain(|c| c.id != conn);
+        self.counted(&st);
     }
 
     /// How many connections watch this session.
-    pub async fn attached(&self) -> usize {
-        self.state.lock().await.conns.len()
+    pub fn attached(&self) -> usize {
+        self.attached.load(Ordering::Relaxed)
     }
 
-    pub async fn last_seq(&self) -> u64 {
-        self.state.lock().await.seq
+    /// The newest sequence number sent.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::Relaxed)
     }
 
     /// Asks every attached connection (and any that attaches later); returns the first

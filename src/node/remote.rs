@@ -30,7 +30,7 @@ pub async fn serve(node: Arc<Node>, url: &str) -> Result<Remote, AmqpError> {
         let mut tick = tokio::time::interval(HEARTBEAT);
         loop {
             tick.tick().await;
-            let presence = beating.1.presence().await;
+            let presence = beating.1.presence();
             if let Err(e) = beating.0.announce(&presence).await {
                 tracing::debug!(error = %e, "presence not published");
             }
@@ -48,7 +48,7 @@ impl Remote {
     pub async fn goodbye(self) {
         self.beats.abort();
         let _ = self.beats.await;
-        let mut presence = self.node.presence().await;
+        let mut presence = self.node.presence();
         if let Some(o) = presence.as_object_mut() {
             o.insert("goodbye".into(), serde_json::Value::Bool(true));
         }

@@ -217,7 +217,7 @@ impl Node {
                 Ok(s) => s.set_mode(params).await,
                 Err(e) => Err(e),
             },
-            method::SESSION_LIST => Ok(self.list().await),
+            method::SESSION_LIST => Ok(self.list()),
             method::SESSION_RESUME => match self.session(&params) {
                 Ok(s) => self.resume(&s, conn.clone(), &params).await,
                 Err(e) => Err(e),
@@ -425,7 +425,8 @@ impl Node {
         Ok(answer)
     }
 
-    pub async fn list(&self) -> Value {
+    /// Every session's summary. Never waits on a session (presence calls it too).
+    pub fn list(&self) -> Value {
         let all = self.all_sessions();
         let mut sessions = Vec::with_capacity(all.len());
         for s in all {
@@ -434,8 +435,8 @@ impl Node {
                 .pointer_mut("/_meta/praxis")
                 .and_then(Value::as_object_mut)
             {
-                p.insert("lastSeq".into(), json!(s.out.last_seq().await));
-                p.insert("attached".into(), json!(s.out.attached().await));
+                p.insert("lastSeq".into(), json!(s.out.last_seq()));
+                p.insert("attached".into(), json!(s.out.attached()));
             }
             sessions.push(v);
         }
