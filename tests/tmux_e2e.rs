@@ -5,23 +5,30 @@
 //!
 //! Waits poll `capture-pane` with a generous hang guard; nothing asserts on timing.
 
+#[path = "common/tmux.rs"]
+mod tmux;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PRAXIS: &str = env!("CARGO_BIN_EXE_praxis");
 
+/// The client in tmux, with its own config and data dirs (dropped after the session).
 struct Tmux {
-    name: String,
+    t: tmux::Tmux,
     root: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Tmux {
+    type Target = tmux::Tmux;
+    fn deref(&self) -> &tmux::Tmux {
+        &self.t
+    }
 }
 
 impl Tmux {
     fn start(width: u16, height: u16) -> Tmux {
-        assert!(
-            Command::new("tmux").arg("-V").output().is_ok(),
-            "tmux is not installed; run `bash .ci/run` (it installs tmux)"
-        );
         let root = tempfile::tempdir().unwrap();
         let name = format!(
             "praxis-e2e-{}",
@@ -38,74 +45,14 @@ impl Tmux {
             root = root.path().display(),
             praxis = PRAXIS
         );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                "sh",
-                "-c",
-                &script,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Tmux { name, root }
+        Tmux {
+            t: tmux::Tmux::spawn(name, width, height, &script),
+            root,
+        }
     }
 
     fn data(&self) -> PathBuf {
         self.root.path().join("data")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.name.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "-l", text])
-            .status()
-            .unwrap()
-            .success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows `needle` (hang guard: 30 s).
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("the screen never showed {needle:?}; it shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
     }
 }
 

@@ -8,111 +8,42 @@
 
 #[path = "common/rabbit/mod.rs"]
 mod rabbit;
+#[path = "common/tmux.rs"]
+mod tmux;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tmux::Tmux;
 
 const PRAXIS: &str = env!("CARGO_BIN_EXE_praxis");
 
-struct Tmux {
-    name: String,
+/// The client in tmux, against the broker at `url`, with its config and data under `root`.
+fn start(root: &Path, url: &str, tag: &str) -> Tmux {
+    let name = format!("praxis-remote-{tag}-{}", uuid::Uuid::new_v4().simple());
+    let script = format!(
+        "cd {work} && PRAXIS_BROKER='{url}' PRAXIS_CONFIG_DIR={root}/config PRAXIS_DATA_DIR={root}/client-data {praxis}; echo PRAXIS-EXITED $?; sleep 30",
+        work = root.join("work").display(),
+        root = root.display(),
+        praxis = PRAXIS
+    );
+    Tmux::spawn(name, 110, 36, &script)
 }
 
-impl Tmux {
-    fn start(root: &Path, url: &str, tag: &str) -> Tmux {
-        assert!(
-            Command::new("tmux").arg("-V").output().is_ok(),
-            "tmux is not installed; run `bash .ci/run` (it installs tmux)"
-        );
-        let name = format!("praxis-remote-{tag}-{}", uuid::Uuid::new_v4().simple());
-        let script = format!(
-            "cd {work} && PRAXIS_BROKER='{url}' PRAXIS_CONFIG_DIR={root}/config PRAXIS_DATA_DIR={root}/client-data {praxis}; echo PRAXIS-EXITED $?; sleep 30",
-            work = root.join("work").display(),
-            root = root.display(),
-            praxis = PRAXIS
-        );
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "110", "-y", "36"])
-            .args(["sh", "-c", &script])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Tmux { name }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.name.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "-l", text])
-            .status()
-            .unwrap()
-            .success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows `needle` (hang guard: 60 s).
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(60) {
-                panic!("the screen never showed {needle:?}; it shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+/// In the Nodes window, moves the selection to `node`'s first agent (other nodes on the
+/// broker are listed too, in any order).
+fn select_agent_of(t: &Tmux, node: &str) {
+    for _ in 0..50 {
+        let screen = t.screen();
+        let lines: Vec<&str> = screen.lines().collect();
+        let selected = lines.iter().position(|l| l.contains("› demo"));
+        if selected.is_some_and(|i| i > 0 && lines[i - 1].contains(&format!(" {node} "))) {
+            return;
         }
+        t.keys(&["Down"]);
+        std::thread::sleep(Duration::from_millis(100));
     }
-
-    /// In the Nodes window, moves the selection to `node`'s first agent (other nodes on the
-    /// broker are listed too, in any order).
-    fn select_agent_of(&self, node: &str) {
-        for _ in 0..50 {
-            let screen = self.screen();
-            let lines: Vec<&str> = screen.lines().collect();
-            let selected = lines.iter().position(|l| l.contains("› demo"));
-            if selected.is_some_and(|i| i > 0 && lines[i - 1].contains(&format!(" {node} "))) {
-                return;
-            }
-            self.keys(&["Down"]);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{node}'s agent never got selected:\n{}", self.screen());
-    }
-
-    /// Waits until the screen no longer shows `needle` (hang guard: 60 s).
-    fn wait_gone(&self, needle: &str) {
-        let start = Instant::now();
-        while self.screen().contains(needle) {
-            if start.elapsed() > Duration::from_secs(60) {
-                panic!("the screen kept showing {needle:?}:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
+    panic!("{node}'s agent never got selected:\n{}", t.screen());
 }
 
 struct Node(Child);
@@ -142,11 +73,11 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
             .unwrap(),
     );
 
-    let first = Tmux::start(root.path(), &url, "a");
+    let first = start(root.path(), &url, "a");
     first.wait_for("demo · idle");
     first.keys(&["C-l"]);
     first.wait_for(&format!("● {name}  connected"));
-    first.select_agent_of(&name);
+    select_agent_of(&first, &name);
     first.keys(&["Enter"]);
     first.wait_for("New session · demo");
     first.keys(&["Enter"]);
@@ -158,7 +89,7 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
     first.keys(&["C-q"]);
     first.wait_for("PRAXIS-EXITED 0");
 
-    let second = Tmux::start(root.path(), &url, "b");
+    let second = start(root.path(), &url, "b");
     second.wait_for("running on");
     second.keys(&["C-l"]);
     second.wait_for(&format!("● {name}  connected"));
@@ -222,11 +153,11 @@ fn a_killed_node_goes_offline_with_its_sessions_lost_and_is_listed_again_when_ba
         )
     };
     let mut first = node(root.path());
-    let t = Tmux::start(root.path(), &url, "k");
+    let t = start(root.path(), &url, "k");
     t.wait_for("demo · idle");
     t.keys(&["C-l"]);
     t.wait_for(&format!("● {name}  connected"));
-    t.select_agent_of(&name);
+    select_agent_of(&t, &name);
     t.keys(&["Enter"]);
     t.wait_for("New session · demo");
     t.keys(&["Enter"]);
