@@ -129,7 +129,8 @@ pub struct PromptDone {
     pub usage: Option<Usage>,
 }
 
-/// A session as `session/list` describes it.
+/// A session as `session/list` describes it: one the node runs now, or (status failed or
+/// closed) one from its history, which `session/resume` reopens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionSummary {
     pub session_id: String,
@@ -139,6 +140,30 @@ pub struct SessionSummary {
     pub yolo: bool,
     pub created_ms: u64,
     pub cwd: Option<PathBuf>,
+    /// The agent's title for it (`session_info_update`), else the first line of its first
+    /// prompt; None before the first prompt.
+    pub title: Option<String>,
+    /// When it last did something (a prompt, a turn's end, a status change), Unix ms.
+    pub last_activity_ms: u64,
+    /// When it ended (failed or closed), Unix ms.
+    pub ended_ms: Option<u64>,
+}
+
+impl Default for SessionSummary {
+    fn default() -> Self {
+        SessionSummary {
+            session_id: String::new(),
+            connector: String::new(),
+            status: SessionStatus::Idle,
+            reason: None,
+            yolo: false,
+            created_ms: 0,
+            cwd: None,
+            title: None,
+            last_activity_ms: 0,
+            ended_ms: None,
+        }
+    }
 }
 
 /// An answer to a permission request.

@@ -101,6 +101,13 @@ pub(super) fn run_effect(
                 let _ = tx.send(Action::Attached { session, result });
             });
         }
+        Effect::Reopen { node, session } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.reopen(&session).await.map(|_| ());
+                let _ = tx.send(Action::Attached { session, result });
+            });
+        }
         Effect::Copy(text) => {
             tokio::task::spawn_blocking(move || {
                 let _ = tx.send(Action::Copied(copy(&text)));

@@ -56,6 +56,14 @@ pub enum Effect {
         node: usize,
         session: String,
     },
+    /// Open an ended session again (one of this client's that failed or closed, or one from
+    /// a node's history): the node replays its journal, then continues it with the agent
+    /// (`session/load` when the agent offers it, else a fresh agent session, said in the
+    /// transcript). The view's transcript is replaced by the replay.
+    Reopen {
+        node: usize,
+        session: String,
+    },
     /// Remember a prompt in the persistent history.
     AppendHistory(String),
     Quit,

@@ -36,10 +36,9 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 remote,
                 reconnecting: false,
             };
-            if remote {
-                // Sessions left running there (by an earlier client, or another one).
-                fx.push(Effect::ListSessions { node });
-            }
+            // Sessions left running there (by an earlier client, or another one), and its
+            // history.
+            fx.push(Effect::ListSessions { node });
             if remote {
                 // The local node's auto-start stays for the local node.
             } else if let Some(options) = state.auto_start.take() {

@@ -67,6 +67,16 @@ pub enum Overlay {
     Help,
 }
 
+/// What the command line asked to open once the nodes have listed their sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// `--continue`: the most recent session (of this working directory when there is one).
+    Continue,
+    /// `--resume`: the Active Sessions overlay on the history; `--resume ID`: that session
+    /// (any unique id prefix).
+    Resume(Option<String>),
+}
+
 /// A message in the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusMsg {
@@ -99,6 +109,9 @@ pub struct AppState {
     pub starting: Vec<(String, u64)>,
     /// Start this session as soon as the first node connects.
     pub auto_start: Option<SessionOptions>,
+    /// `--continue` / `--resume`: applied when the local node has listed its sessions
+    /// (instead of `auto_start`).
+    pub launch: Option<Launch>,
     pub default_cwd: String,
     pub default_timeout_secs: u64,
     /// First line shown in the help screen.
@@ -146,6 +159,7 @@ impl AppState {
             layout: (0, 0),
             starting: Vec::new(),
             auto_start: None,
+            launch: None,
             default_cwd,
             default_timeout_secs,
             help_scroll: 0,

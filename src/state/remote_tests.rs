@@ -45,6 +45,7 @@ fn summary(id: &str, status: SessionStatus) -> SessionSummary {
         yolo: false,
         created_ms: 5,
         cwd: Some("/srv".into()),
+        ..Default::default()
     }
 }
 

@@ -285,6 +285,7 @@ fn remote_nodes_in_the_nodes_window_and_a_long_overlay() {
             yolo: false,
             created_ms: i,
             cwd: None,
+            ..Default::default()
         })
         .collect();
     update(

@@ -196,13 +196,34 @@ impl NodeClient {
     /// order, into the event stream, before this returns), then sends it live.
     pub async fn resume(&self, session: &str) -> Result<Resumed, RpcError> {
         let after = self.last_seq(session);
+        self.resume_after(session, after, false).await
+    }
+
+    /// Opens an ended session again (failed, closed, or from the node's history): the node
+    /// replays its journal from the start, then continues it with the agent. Frames of the
+    /// session's earlier run this client applied do not count: the replay starts at 1.
+    pub async fn reopen(&self, session: &str) -> Result<Resumed, RpcError> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last_seq
+            .remove(session);
+        self.resume_after(session, 0, true).await
+    }
+
+    async fn resume_after(
+        &self,
+        session: &str,
+        after: u64,
+        reopen: bool,
+    ) -> Result<Resumed, RpcError> {
         let (raw, seq) = self
             .peer
             .request_seq(
                 method::SESSION_RESUME,
                 with_token(
                     json!({ "sessionId": session, "cwd": ".", "mcpServers": [],
-                            "_meta": { "praxis": { "afterSeq": after } } }),
+                            "_meta": { "praxis": { "afterSeq": after, "reopen": reopen } } }),
                     &self.token,
                 ),
             )
@@ -372,6 +393,9 @@ fn parse_summary(v: &Value) -> Option<SessionSummary> {
         yolo: get("yolo").and_then(Value::as_bool).unwrap_or(false),
         created_ms: get("createdAt").and_then(Value::as_u64).unwrap_or(0),
         cwd: v.get("cwd").and_then(Value::as_str).map(PathBuf::from),
+        title: get("title").and_then(Value::as_str).map(str::to_owned),
+        last_activity_ms: get("lastActivityAt").and_then(Value::as_u64).unwrap_or(0),
+        ended_ms: get("endedAt").and_then(Value::as_u64),
     })
 }
 
