@@ -99,10 +99,21 @@ pub enum Command {
     HistorySearch,
     NavUp,
     NavDown,
+    NavPageUp,
+    NavPageDown,
+    NavFirst,
+    NavLast,
     /// Open the new-session form for the selected agent.
     NewSessionForm,
     ResumeSelected,
     DiscardSelected,
+    /// Clear the overlay's filter; close the overlay when it is empty.
+    SessionsBack,
+    /// The next (or previous) live session in the overlay's order.
+    SessionNext,
+    SessionPrev,
+    /// The n-th live session (1-9) in the overlay's order.
+    SessionGoto(usize),
     FormToggle,
     FormSubmit,
     PermissionChoose,
@@ -156,7 +167,7 @@ pub const TABLE: &[Spec] = &[
     Spec { name: "copy.answer", doc: "Copy the last answer", slash: Some(("copy", "Copy the last answer (/copy code, /copy path)")), routed: true, parse: parse_copy },
     Spec { name: "app.theme", doc: "Switch the theme", slash: Some(("theme", "Switch the theme (/theme NAME)")), routed: true, parse: parse_theme },
     Spec { name: "session.new", doc: "New session with the same agent", slash: Some(("new", "New session with the same agent")), routed: false, parse: fixed!(Command::New) },
-    Spec { name: "sessions.list", doc: "List live sessions", slash: Some(("session", "Sessions: list, resume ID, close ID")), routed: true, parse: parse_session },
+    Spec { name: "sessions.list", doc: "List sessions", slash: Some(("session", "Sessions: list, resume ID, close ID (any unique id prefix)")), routed: true, parse: parse_session },
     Spec { name: "nodes.list", doc: "List nodes and their status", slash: Some(("node", "Nodes: list, status")), routed: true, parse: parse_node },
     Spec { name: "nodes.toggle", doc: "Open or close the Nodes window", slash: None, routed: false, parse: fixed!(Command::ToggleNodes) },
     Spec { name: "chat.send", doc: "Send the prompt", slash: None, routed: false, parse: fixed!(Command::Send) },
@@ -173,11 +184,27 @@ pub const TABLE: &[Spec] = &[
     Spec { name: "history.search", doc: "Search earlier prompts", slash: None, routed: false, parse: fixed!(Command::HistorySearch) },
     Spec { name: "nav.up", doc: "Move up", slash: None, routed: false, parse: fixed!(Command::NavUp) },
     Spec { name: "nav.down", doc: "Move down", slash: None, routed: false, parse: fixed!(Command::NavDown) },
+    Spec { name: "nav.page_up", doc: "Move up a page", slash: None, routed: false, parse: fixed!(Command::NavPageUp) },
+    Spec { name: "nav.page_down", doc: "Move down a page", slash: None, routed: false, parse: fixed!(Command::NavPageDown) },
+    Spec { name: "nav.first", doc: "Move to the first row", slash: None, routed: false, parse: fixed!(Command::NavFirst) },
+    Spec { name: "nav.last", doc: "Move to the last row", slash: None, routed: false, parse: fixed!(Command::NavLast) },
     Spec { name: "nodes.new_session", doc: "Open a session with the selected agent", slash: None, routed: false, parse: fixed!(Command::NewSessionForm) },
     Spec { name: "window.close", doc: "Close this window", slash: None, routed: false, parse: fixed!(Command::CloseWindow) },
     Spec { name: "sessions.toggle", doc: "Open or close the Active Sessions overlay", slash: None, routed: false, parse: fixed!(Command::ToggleSessions) },
-    Spec { name: "sessions.resume", doc: "Resume the selected session", slash: None, routed: false, parse: fixed!(Command::ResumeSelected) },
-    Spec { name: "sessions.discard", doc: "Discard the selected session (cancel, then close)", slash: None, routed: false, parse: fixed!(Command::DiscardSelected) },
+    Spec { name: "sessions.resume", doc: "Resume the selected session (reopen an ended one)", slash: None, routed: false, parse: fixed!(Command::ResumeSelected) },
+    Spec { name: "sessions.discard", doc: "Discard the selected session (a live one is cancelled and closed; its node keeps its history)", slash: None, routed: false, parse: fixed!(Command::DiscardSelected) },
+    Spec { name: "sessions.back", doc: "Clear the filter; close the overlay when it is empty", slash: None, routed: false, parse: fixed!(Command::SessionsBack) },
+    Spec { name: "session.next", doc: "Switch to the next live session", slash: None, routed: false, parse: fixed!(Command::SessionNext) },
+    Spec { name: "session.prev", doc: "Switch to the previous live session", slash: None, routed: false, parse: fixed!(Command::SessionPrev) },
+    Spec { name: "session.1", doc: "Switch to live session 1 (the overlay numbers them)", slash: None, routed: false, parse: fixed!(Command::SessionGoto(1)) },
+    Spec { name: "session.2", doc: "Switch to live session 2", slash: None, routed: false, parse: fixed!(Command::SessionGoto(2)) },
+    Spec { name: "session.3", doc: "Switch to live session 3", slash: None, routed: false, parse: fixed!(Command::SessionGoto(3)) },
+    Spec { name: "session.4", doc: "Switch to live session 4", slash: None, routed: false, parse: fixed!(Command::SessionGoto(4)) },
+    Spec { name: "session.5", doc: "Switch to live session 5", slash: None, routed: false, parse: fixed!(Command::SessionGoto(5)) },
+    Spec { name: "session.6", doc: "Switch to live session 6", slash: None, routed: false, parse: fixed!(Command::SessionGoto(6)) },
+    Spec { name: "session.7", doc: "Switch to live session 7", slash: None, routed: false, parse: fixed!(Command::SessionGoto(7)) },
+    Spec { name: "session.8", doc: "Switch to live session 8", slash: None, routed: false, parse: fixed!(Command::SessionGoto(8)) },
+    Spec { name: "session.9", doc: "Switch to live session 9", slash: None, routed: false, parse: fixed!(Command::SessionGoto(9)) },
     Spec { name: "form.toggle", doc: "Toggle the selected option", slash: None, routed: false, parse: fixed!(Command::FormToggle) },
     Spec { name: "form.submit", doc: "Start the session", slash: None, routed: false, parse: fixed!(Command::FormSubmit) },
     Spec { name: "permission.choose", doc: "Choose the highlighted option", slash: None, routed: false, parse: fixed!(Command::PermissionChoose) },
@@ -341,20 +368,20 @@ mod tests {
         ];
         assert_eq!(
             key_hints(&keymap, Context::Sessions, &items),
-            "Enter resume · d discard · Esc close"
+            "Enter resume · Ctrl+D discard · Ctrl+W close"
         );
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("keymaps")).unwrap();
         std::fs::write(
             dir.path().join("keymaps/default.toml"),
-            "[sessions]\n\"d\" = \"none\"\n\"delete\" = \"none\"\n\"o\" = \"sessions.resume\"\n",
+            "[sessions]\n\"ctrl+d\" = \"none\"\n\"delete\" = \"none\"\n\"o\" = \"sessions.resume\"\n",
         )
         .unwrap();
         let (keymap, err) = crate::keymap::Keymap::load("default", dir.path(), &names());
         assert_eq!(err, None);
         assert_eq!(
             key_hints(&keymap, Context::Sessions, &items),
-            "Enter resume · Esc close"
+            "Enter resume · Ctrl+W close"
         );
         assert_eq!(
             first_key(&keymap, Context::Nodes, "sessions.toggle").as_deref(),

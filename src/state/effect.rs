@@ -64,6 +64,13 @@ pub enum Effect {
         node: usize,
         session: String,
     },
+    /// Tell the user something happened in a session that is not on screen (it needs
+    /// permission, or its turn ended): a bell, or a desktop notification (OSC 9) where the
+    /// terminal supports it. Both strings are sanitized, one line each.
+    Notify {
+        title: String,
+        body: String,
+    },
     /// Remember a prompt in the persistent history.
     AppendHistory(String),
     Quit,

@@ -1,9 +1,13 @@
 //! Node events and effect results: session updates into transcripts, status changes,
-//! permission requests, created sessions, finished prompts, saved transcripts.
+//! permission requests, created sessions, finished prompts, attaches, saved transcripts.
+//! Listings and node links are `listing.rs`; what makes news of them is `attention.rs`.
 
 use super::action::Action;
+use super::attention::{self, TurnEnd};
 use super::effect::Effect;
-use super::session::{AgentCommand, SessionView};
+use super::lifecycle::{self, LifeKind};
+use super::listing;
+use super::session::{AgentCommand, Replay, SessionView};
 use super::transcript::{Level, TurnState};
 use super::{AppState, NodeView, Overlay};
 use crate::node_api::{ErrorKind, NodeEvent, RpcError, SessionStatus, StopReason};
@@ -39,39 +43,36 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             // Sessions left running there (by an earlier client, or another one), and its
             // history.
             fx.push(Effect::ListSessions { node });
-            if remote {
-                // The local node's auto-start stays for the local node.
+            if remote || state.launch.is_some() {
+                // The local node's auto-start stays for the local node; with `--continue` or
+                // `--resume` it waits for the local node's listing (see `launch.rs`).
             } else if let Some(options) = state.auto_start.take() {
                 state.starting.push((options.agent.clone(), state.now_ms));
                 fx.push(Effect::NewSession { node, options });
             }
         }
-        Action::Node { node, event } => on_node_event(state, node, event),
+        Action::Node { node, event } => on_node_event(state, node, event, fx),
         Action::NodeLink {
             node,
             online,
             reconnecting,
             reason,
-        } => node_link(state, node, online, reconnecting, reason),
-        Action::SessionsListed { node, result } => match result {
-            Ok(list) => merge_listed(state, node, list),
-            Err(e) => {
-                let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
-                let msg = format!("Node {name} did not list its sessions: {}", e.message);
-                state.say(Level::Warning, msg)
+        } => listing::node_link(state, node, online, reconnecting, reason, fx),
+        Action::SessionsListed { node, result } => {
+            match result {
+                Ok(list) => listing::merge_listed(state, node, list),
+                Err(e) => {
+                    let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
+                    let msg = format!("Node {name} did not list its sessions: {}", e.message);
+                    state.say(Level::Warning, msg)
+                }
             }
-        },
-        Action::Attached {
-            session,
-            result: Err(e),
-        } => {
-            if let Some(s) = state.session_mut(&session) {
-                s.attached = false;
-                s.transcript
-                    .push_notice(Level::Error, format!("Could not attach: {}", describe(&e)));
+            let local = state.nodes.get(node).is_some_and(|n| !n.remote);
+            if local {
+                super::launch::apply(state, node, fx);
             }
         }
-        Action::Attached { result: Ok(()), .. } => {}
+        Action::Attached { session, result } => attached(state, &session, result),
         Action::SessionCreated {
             node,
             options,
@@ -88,6 +89,8 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         state.now_ms,
                         options.cwd.display().to_string(),
                     );
+                    view.timeout_secs = created.prompt_timeout_secs.or(options.prompt_timeout_secs);
+                    view.lifecycle.push(state.now_ms, LifeKind::Started);
                     if let Some(modes) = &created.modes {
                         view.mode = modes.current.as_deref().map(sanitize);
                         view.modes = modes.available.iter().map(|m| sanitize(m)).collect();
@@ -101,9 +104,9 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     state.sessions.push(view);
                     let early: Vec<(usize, NodeEvent)> = std::mem::take(&mut state.early_events);
                     for (n, event) in early {
-                        on_node_event(state, n, event);
+                        on_node_event(state, n, event, fx);
                     }
-                    state.active = Some(created.session_id);
+                    state.set_active(Some(created.session_id));
                     state
                         .overlays
                         .retain(|o| !matches!(o, Overlay::Form(_) | Overlay::Nodes));
@@ -125,13 +128,14 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 return;
             };
             s.prompt_in_flight = false;
-            match result {
+            let end = match result {
                 Ok(done) => {
                     let tokens = done.usage.map(|u| (u.input_tokens, u.output_tokens));
                     if let Some((i, o)) = tokens {
                         s.tokens.0 += i;
                         s.tokens.1 += o;
                     }
+                    let stop = done.stop_reason.to_string();
                     let turn_state = match done.stop_reason {
                         StopReason::EndTurn => TurnState::Done,
                         StopReason::Cancelled => TurnState::Cancelled,
@@ -141,14 +145,20 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     if done.timed_out {
                         s.transcript
                             .push_notice(Level::Warning, "The prompt timed out and was cancelled");
+                        TurnEnd::Stopped("timed out".into())
+                    } else {
+                        TurnEnd::Stopped(stop)
                     }
                 }
                 Err(e) => {
                     let e = describe(&e);
                     s.transcript.end_turn(TurnState::Failed(e.clone()), None);
-                    s.transcript.push_notice(Level::Error, e);
+                    s.transcript.push_notice(Level::Error, e.clone());
+                    TurnEnd::Failed(e)
                 }
-            }
+            };
+            attention::touch(state, &session);
+            attention::turn_ended(state, &session, end, fx);
         }
         Action::TranscriptSaved { session, result } => match result {
             Ok(path) => {
@@ -196,86 +206,6 @@ fn describe(e: &RpcError) -> String {
     }
 }
 
-/// A remote node came, went, or this client's broker link wavered.
-fn node_link(
-    state: &mut AppState,
-    node: usize,
-    online: bool,
-    reconnecting: bool,
-    reason: Option<String>,
-) {
-    let Some(n) = state.nodes.get_mut(node) else {
-        return;
-    };
-    let was_online = n.connected;
-    n.connected = online;
-    n.reconnecting = reconnecting;
-    n.error = reason.as_deref().map(sanitize);
-    let name = n.name.clone();
-    if was_online && !online {
-        let why = n.error.clone().unwrap_or_else(|| "node offline".into());
-        for s in state
-            .sessions
-            .iter_mut()
-            .filter(|s| s.node == node && s.status.is_live())
-        {
-            s.status = SessionStatus::Failed;
-            s.reason = Some(format!("lost ({why})"));
-            s.prompt_in_flight = false;
-            s.transcript
-                .end_turn(TurnState::Failed(format!("lost ({why})")), None);
-        }
-        state.say(Level::Error, format!("Node {name} is offline: {why}"));
-    }
-}
-
-/// Adds the sessions a node listed that this client does not know, unattached: opening one
-/// attaches and replays it. Known ones take the node's status.
-fn merge_listed(state: &mut AppState, node: usize, list: Vec<crate::node_api::SessionSummary>) {
-    let mut added = 0;
-    for summary in list {
-        if let Some(s) = state.session_mut(&summary.session_id) {
-            let lost = s.status == SessionStatus::Failed
-                && s.reason.as_deref().is_some_and(|r| r.starts_with("lost"));
-            if lost && summary.status.is_live() {
-                // It outlived the node's absence: open it again to re-attach.
-                s.attached = false;
-                s.node = node;
-            }
-            if !s.attached {
-                s.status = summary.status;
-                s.reason = summary.reason.map(|r| sanitize(&r));
-            }
-            continue;
-        }
-        if !summary.status.is_live() {
-            continue;
-        }
-        let mut view = SessionView::new(
-            node,
-            sanitize(&summary.session_id),
-            sanitize(&summary.connector),
-            summary.yolo,
-            summary.created_ms,
-            summary
-                .cwd
-                .map(|c| sanitize(&c.display().to_string()))
-                .unwrap_or_default(),
-        );
-        view.status = summary.status;
-        view.reason = summary.reason.map(|r| sanitize(&r));
-        view.attached = false;
-        state.sessions.push(view);
-        added += 1;
-    }
-    if added > 0 {
-        let name = state.nodes.get(node).map_or("?", |n| n.name.as_str());
-        let msg =
-            format!("{added} session(s) running on {name}: the Active Sessions overlay lists them");
-        state.say(Level::Info, msg);
-    }
-}
-
 fn event_session(event: &NodeEvent) -> Option<&str> {
     match event {
         NodeEvent::Update { session, .. }
@@ -292,30 +222,21 @@ fn event_session(event: &NodeEvent) -> Option<&str> {
 /// How many events for not-yet-known sessions are kept.
 const EARLY_EVENTS_LIMIT: usize = 1000;
 
-fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
+fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut Vec<Effect>) {
     if let Some(id) = event_session(&event) {
-        // A session this client listed but does not follow yet: nothing to apply.
-        if state.session(id).is_some_and(|s| !s.attached) {
-            return;
-        }
-    }
-    let session = match &event {
-        NodeEvent::Update { session, .. }
-        | NodeEvent::Permission { session, .. }
-        | NodeEvent::Status { session, .. }
-        | NodeEvent::AutoApproved { session, .. }
-        | NodeEvent::Notice { session, .. }
-        | NodeEvent::PermissionResolved { session, .. }
-        | NodeEvent::Prompted { session, .. } => Some(session.clone()),
-        NodeEvent::Disconnected(_) => None,
-    };
-    if let Some(id) = session {
-        if state.session(&id).is_none() {
-            if !state.starting.is_empty() && state.early_events.len() < EARLY_EVENTS_LIMIT {
-                state.early_events.push((node, event));
+        match state.session(id) {
+            // A session this client listed but does not follow yet: nothing to apply.
+            Some(s) if !s.attached => return,
+            Some(_) => {}
+            None => {
+                if !state.starting.is_empty() && state.early_events.len() < EARLY_EVENTS_LIMIT {
+                    state.early_events.push((node, event));
+                }
+                return;
             }
-            return;
         }
+        let id = id.to_string();
+        attention::touch(state, &id);
     }
     match event {
         NodeEvent::Update { session, update } => {
@@ -326,30 +247,8 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
             if s.transcript.apply(&agent, &update) {
                 return;
             }
-            use schema::SessionUpdate as U;
             if let Update::Known(u) = &update {
-                match u.as_ref() {
-                    U::AvailableCommandsUpdate(c) => {
-                        s.commands = c
-                            .available_commands
-                            .iter()
-                            .map(|c| AgentCommand {
-                                name: sanitize(&c.name),
-                                description: sanitize(&c.description),
-                                hint: c.input.as_ref().and_then(|i| match i {
-                                    schema::AvailableCommandInput::Unstructured(u) => {
-                                        Some(sanitize(&u.hint))
-                                    }
-                                    #[allow(unreachable_patterns)]
-                                    _ => None,
-                                }),
-                            })
-                            .collect();
-                    }
-                    U::CurrentModeUpdate(m) => s.mode = Some(sanitize(&m.current_mode_id.0)),
-                    U::UsageUpdate(u) => s.context_used = Some((u.used, u.size)),
-                    _ => {}
-                }
+                session_update(s, u);
             }
         }
         NodeEvent::Permission {
@@ -364,31 +263,15 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
             s.transcript.push_permission(&agent, request, &ask);
             s.status = SessionStatus::NeedsPermission;
             s.scroll = super::Scroll::Follow;
+            let what = ask.tool_call.fields.title.as_deref().map(sanitize);
+            let what = what.unwrap_or_else(|| "a tool call".into());
+            attention::permission_asked(state, &session, &what, fx);
         }
         NodeEvent::Status {
             session,
             status,
             reason,
-        } => {
-            let Some(s) = state.session_mut(&session) else {
-                return;
-            };
-            let reason = reason.map(|r| sanitize(&r));
-            s.status = status;
-            s.reason = reason.clone();
-            if status == SessionStatus::Idle && !s.prompt_in_flight {
-                // A turn this client did not start (another client's, or one replayed
-                // after a resume) ends with the session going idle.
-                s.transcript.end_turn(TurnState::Done, None);
-            }
-            if status == SessionStatus::Failed {
-                let why = reason.unwrap_or_else(|| "unknown reason".into());
-                s.transcript.end_turn(TurnState::Failed(why.clone()), None);
-                s.transcript
-                    .push_notice(Level::Error, format!("Session failed: {why}"));
-                s.prompt_in_flight = false;
-            }
-        }
+        } => status_changed(state, &session, status, reason, fx),
         NodeEvent::AutoApproved { session, title, .. } => {
             if let Some(s) = state.session_mut(&session) {
                 let agent = s.agent.clone();
@@ -411,13 +294,16 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
         }
         NodeEvent::Prompted { session, text } => {
             if let Some(s) = state.session_mut(&session) {
-                // Another client's prompt: shown as this client's would be.
+                // Another client's prompt (or a replayed one): shown as this client's would be.
                 s.transcript.end_turn(TurnState::Done, None);
                 s.transcript.push_user(&text);
                 let agent = s.agent.clone();
                 s.transcript.start_turn(&agent);
                 s.scroll = super::Scroll::Follow;
+                s.turn_open = false;
+                prompt_title(s, &text);
             }
+            attention::turn_started(state, &session);
         }
         NodeEvent::Disconnected(reason) => {
             let reason = sanitize(&reason);
@@ -427,22 +313,133 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent) {
                 n.error = Some(reason.clone());
                 remote = n.remote;
             }
-            for s in state
-                .sessions
-                .iter_mut()
-                .filter(|s| s.node == node && s.status.is_live())
-            {
-                s.status = SessionStatus::Failed;
-                // A remote node's sessions may well live on: "lost" ones are offered again
-                // when the node is linked and lists them.
-                s.reason = Some(if remote {
-                    format!("lost (node disconnected: {reason})")
-                } else {
-                    format!("node disconnected: {reason}")
-                });
-                s.prompt_in_flight = false;
-            }
+            // A remote node's sessions may well live on: "lost" ones are offered again
+            // when the node is linked and lists them.
+            let why = if remote {
+                format!("lost (node disconnected: {reason})")
+            } else {
+                format!("node disconnected: {reason}")
+            };
+            listing::lose_sessions(state, node, &why, fx);
             state.say(Level::Error, format!("Node disconnected: {reason}"));
+        }
+    }
+}
+
+/// A session update the transcript does not show: commands, mode, usage and cost, title.
+fn session_update(s: &mut SessionView, u: &schema::SessionUpdate) {
+    use schema::SessionUpdate as U;
+    match u {
+        U::AvailableCommandsUpdate(c) => {
+            s.commands = c
+                .available_commands
+                .iter()
+                .map(|c| AgentCommand {
+                    name: sanitize(&c.name),
+                    description: sanitize(&c.description),
+                    hint: c.input.as_ref().and_then(|i| match i {
+                        schema::AvailableCommandInput::Unstructured(u) => Some(sanitize(&u.hint)),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }),
+                })
+                .collect();
+        }
+        U::CurrentModeUpdate(m) => s.mode = Some(sanitize(&m.current_mode_id.0)),
+        U::UsageUpdate(u) => {
+            s.context_used = Some((u.used, u.size));
+            if let Some(c) = &u.cost {
+                s.cost = Some((c.amount, sanitize(&c.currency)));
+            }
+        }
+        U::SessionInfoUpdate(info) => {
+            use agent_client_protocol_schema::MaybeUndefined as M;
+            match &info.title {
+                M::Value(t) => {
+                    if let Some(t) = lifecycle::title_from(&sanitize(t)) {
+                        s.title = Some(t);
+                        s.agent_title = true;
+                    }
+                }
+                M::Null => {
+                    // Cleared: back to the first prompt's first line.
+                    s.agent_title = false;
+                    s.title = s.transcript.entries.iter().find_map(|e| match &e.kind {
+                        super::transcript::EntryKind::User { text } => lifecycle::title_from(text),
+                        _ => None,
+                    });
+                }
+                M::Undefined => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A prompt names the session until the agent gives it a title.
+pub(super) fn prompt_title(s: &mut SessionView, text: &str) {
+    if !s.agent_title && s.title.is_none() {
+        s.title = lifecycle::title_from(text);
+    }
+}
+
+fn status_changed(
+    state: &mut AppState,
+    session: &str,
+    status: SessionStatus,
+    reason: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(s) = state.session_mut(session) else {
+        return;
+    };
+    let reason = reason.map(|r| sanitize(&r));
+    let was_live = s.status.is_live();
+    s.status = status;
+    s.reason = reason.clone();
+    if status.is_live() {
+        s.ended_ms = None;
+    }
+    match status {
+        SessionStatus::Idle if !s.prompt_in_flight => {
+            // A turn this client did not start (another client's, or one replayed after a
+            // resume) ends with the session going idle.
+            s.transcript.end_turn(TurnState::Done, None);
+            attention::turn_ended(state, session, TurnEnd::Stopped("end_turn".into()), fx);
+        }
+        SessionStatus::Working => attention::turn_started(state, session),
+        SessionStatus::Failed => {
+            let why = reason.unwrap_or_else(|| "unknown reason".into());
+            s.transcript.end_turn(TurnState::Failed(why.clone()), None);
+            s.transcript
+                .push_notice(Level::Error, format!("Session failed: {why}"));
+            s.prompt_in_flight = false;
+            if was_live {
+                attention::ended(state, session, Some(&why), true, fx);
+            }
+        }
+        SessionStatus::Closed if was_live => attention::ended(state, session, None, true, fx),
+        _ => {}
+    }
+}
+
+/// Attaching (or reopening) finished: its replay is applied, what comes next is news.
+fn attached(state: &mut AppState, session: &str, result: Result<(), RpcError>) {
+    let Some(s) = state.session_mut(session) else {
+        return;
+    };
+    let replay = s.replay.take();
+    if let Err(e) = result {
+        let why = describe(&e);
+        if replay != Some(Replay::Reopen) {
+            s.attached = false;
+            s.transcript
+                .push_notice(Level::Error, format!("Could not attach: {why}"));
+        } else {
+            s.status = SessionStatus::Failed;
+            s.reason = Some(format!("could not reopen: {why}"));
+            s.transcript
+                .push_notice(Level::Error, format!("Could not reopen: {why}"));
         }
     }
 }

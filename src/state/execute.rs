@@ -5,6 +5,8 @@
 
 use super::command::{parse_slash, Command, Context, CopyWhat, ScrollTo, Slash};
 use super::effect::Effect;
+use super::fleet::{self, Move};
+use super::open;
 use super::ops;
 use super::session::Scroll;
 use super::transcript::Level;
@@ -102,7 +104,8 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
             _ => state.say(Level::Info, "Nothing to cancel"),
         },
         Command::Pause => {
-            if let Some(s) = state.active.take() {
+            if let Some(s) = state.active.clone() {
+                state.set_active(None);
                 let hint = ops::key_hint(state, Context::Nodes, "sessions.toggle", "/session");
                 state.say(
                     Level::Info,
@@ -115,7 +118,7 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         }
         Command::Stop => {
             if let Some(id) = state.active.clone() {
-                ops::close_session(state, &id, fx);
+                super::open::close(state, &id, fx);
             }
         }
         Command::SaveTranscript(path) => {
@@ -153,17 +156,27 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::HistorySearch => super::completion::open_popup(state, true),
         Command::NavUp => ops::navigate(state, -1),
         Command::NavDown => ops::navigate(state, 1),
+        Command::NavPageUp => fleet_move(state, Move::Page(-1)),
+        Command::NavPageDown => fleet_move(state, Move::Page(1)),
+        Command::NavFirst => fleet_move(state, Move::First),
+        Command::NavLast => fleet_move(state, Move::Last),
         Command::NewSessionForm => ops::open_form(state),
         Command::ResumeSelected => {
-            if let Some(id) = ops::selected_session(state) {
-                ops::open_session(state, id, fx);
+            if let Some(id) = fleet::selected_id(state) {
+                open::open(state, &id, fx);
             }
         }
-        Command::DiscardSelected => {
-            if let Some(id) = ops::selected_session(state) {
-                ops::close_session(state, &id, fx);
+        Command::DiscardSelected => discard_selected(state, fx),
+        Command::SessionsBack => {
+            if state.fleet.query.is_empty() {
+                state.overlays.pop();
+            } else {
+                state.fleet.query.clear();
             }
         }
+        Command::SessionNext => switch(state, Switch::By(1), fx),
+        Command::SessionPrev => switch(state, Switch::By(-1), fx),
+        Command::SessionGoto(n) => switch(state, Switch::To(n), fx),
         Command::FormToggle => {
             if let Some(f) = state.form_mut() {
                 if f.field == 0 {
@@ -206,13 +219,17 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
             });
         }
         Command::SessionList => session_list(state),
-        Command::SessionResume(prefix) => match unique_live(state, &prefix) {
-            Some(id) => ops::open_session(state, id, fx),
-            None => return no_match(state, &prefix),
+        Command::SessionResume(prefix) => match open::resolve(state, &prefix) {
+            Ok(id) => {
+                if !open::open(state, &id, fx) {
+                    return Outcome::Refused;
+                }
+            }
+            Err(e) => return refuse(state, e.message),
         },
-        Command::SessionClose(prefix) => match unique_live(state, &prefix) {
-            Some(id) => ops::close_session(state, &id, fx),
-            None => return no_match(state, &prefix),
+        Command::SessionClose(prefix) => match open::resolve(state, &prefix) {
+            Ok(id) => open::close(state, &id, fx),
+            Err(e) => return refuse(state, e.message),
         },
         Command::Nodes => nodes(state),
     }
@@ -236,23 +253,63 @@ fn scroll(state: &mut AppState, to: ScrollTo) {
     }
 }
 
-/// The one live session whose id starts with `prefix`.
-fn unique_live(state: &AppState, prefix: &str) -> Option<String> {
-    let hits: Vec<&str> = state
-        .live_sessions()
-        .iter()
-        .filter(|s| s.id.starts_with(prefix))
-        .map(|s| s.id.as_str())
-        .collect();
-    (hits.len() == 1 && !prefix.is_empty()).then(|| hits[0].to_string())
+fn refuse(state: &mut AppState, message: String) -> Outcome {
+    state.say(Level::Error, message);
+    Outcome::Refused
 }
 
-fn no_match(state: &mut AppState, prefix: &str) -> Outcome {
-    state.say(
-        Level::Error,
-        format!("No single live session matches `{prefix}`"),
-    );
-    Outcome::Refused
+fn fleet_move(state: &mut AppState, how: Move) {
+    if state.context() == Context::Sessions {
+        fleet::move_selection(state, how);
+    }
+}
+
+/// Discards the selected session; the row that takes its place is selected.
+fn discard_selected(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let rows = fleet::rows(state);
+    let Some(i) = fleet::selected_index(state, &rows) else {
+        return;
+    };
+    let id = state.entry(rows[i].at).id().to_string();
+    open::discard(state, &id, fx);
+    let rows = fleet::rows(state);
+    state.fleet.selected = rows
+        .get(i.min(rows.len().saturating_sub(1)))
+        .map(|r| state.entry(r.at).id().to_string());
+}
+
+enum Switch {
+    By(i64),
+    /// 1-based.
+    To(usize),
+}
+
+/// Shows another live session without the overlay, in the overlay's order.
+fn switch(state: &mut AppState, how: Switch, fx: &mut Vec<Effect>) {
+    let order = fleet::live_order(state);
+    if order.is_empty() {
+        state.say(Level::Info, "No live sessions");
+        return;
+    }
+    let current = state.active.as_deref().or(state.left.as_deref());
+    let pos = current.and_then(|c| order.iter().position(|id| *id == c));
+    let target = match how {
+        Switch::To(n) if n >= 1 && n <= order.len() => n - 1,
+        Switch::To(n) => {
+            let msg = format!("No live session {n} (there are {})", order.len());
+            state.say(Level::Info, msg);
+            return;
+        }
+        Switch::By(d) => match pos {
+            Some(p) => (p as i64 + d).rem_euclid(order.len() as i64) as usize,
+            None if d < 0 => order.len() - 1,
+            None => 0,
+        },
+    };
+    let id = order[target].to_string();
+    if state.active.as_deref() != Some(id.as_str()) || !state.overlays.is_empty() {
+        open::open(state, &id, fx);
+    }
 }
 
 fn status(state: &mut AppState) {

@@ -1,5 +1,6 @@
 //! Keys, paste and mouse: the keymap names a command for the current context; unbound keys go
-//! to the text being edited (the prompt input, a form field) or choose a permission option.
+//! to the text being edited (the prompt input, a form field, the Active Sessions filter) or
+//! choose a permission option.
 
 use super::command::{self, Context};
 use super::completion::refilter;
@@ -45,6 +46,12 @@ pub(super) fn on_paste(state: &mut AppState, text: &str) {
         }
         return;
     }
+    if state.context() == Context::Sessions {
+        // One line of it, into the filter.
+        let line = text.lines().next().unwrap_or_default();
+        state.fleet.query.push_str(&crate::sanitize::sanitize(line));
+        return;
+    }
     if state.context() == Context::Chat {
         if let Some(s) = state.active_session_mut() {
             s.input.insert_str(&text);
@@ -72,6 +79,18 @@ fn unbound(state: &mut AppState, ctx: Context, key: Key, fx: &mut Vec<Effect>) {
                 KeyCode::Home => 0,
                 _ => state.help_scroll,
             };
+        }
+        Context::Sessions => {
+            let plain = !key
+                .modifiers
+                .intersects(Modifiers::CONTROL | Modifiers::ALT);
+            match key.code {
+                KeyCode::Char(c) if plain => state.fleet.query.push(c),
+                KeyCode::Backspace if plain => {
+                    state.fleet.query.pop();
+                }
+                _ => {}
+            }
         }
         Context::Permission => {
             if let KeyCode::Char(c @ '1'..='9') = key.code {

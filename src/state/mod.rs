@@ -4,25 +4,36 @@
 //! `node events ───┼→ Action → update(&mut AppState, Action) → Vec<Effect> → runtime`
 //! `AppState ─(read only)→ ui::draw`
 //!
-//! Overlays form a stack (Nodes window, Active Sessions, the new-session form, help) above
-//! the chat pane; the top one decides the key context.
+//! Overlays form a stack (Nodes window, Active Sessions, the session detail, the
+//! new-session form, help) above the chat pane; the top one decides the key context.
+//!
+//! Sessions are `SessionView`s (live ones, and ended ones this client showed) plus `past`:
+//! what nodes listed from their history, kept as summaries until one is opened again.
 
 pub mod action;
+pub mod attention;
 pub mod command;
 mod completion;
 pub mod effect;
 mod events;
 mod execute;
+pub mod fleet;
 pub mod input;
 mod keys;
+mod launch;
+pub mod lifecycle;
+mod listing;
+mod open;
 mod ops;
 pub mod session;
 pub mod slash;
 pub mod transcript;
 
 pub use action::Action;
+pub use attention::{need_count, terminal_title};
 pub use command::{Command, Context};
 pub use effect::Effect;
+pub use listing::PastSession;
 pub use session::{Scroll, SessionView};
 
 use crate::keymap::Keymap;
@@ -93,7 +104,22 @@ pub struct AppState {
     pub overlays: Vec<Overlay>,
     /// Selected row in the Nodes window (over all agents of all nodes).
     pub nodes_sel: usize,
-    pub sessions_sel: usize,
+    /// The Active Sessions overlay: its filter and selection.
+    pub fleet: fleet::Fleet,
+    /// Sessions nodes listed from their history that are not open as views here (sanitized;
+    /// replaced per node at each listing).
+    pub past: Vec<PastSession>,
+    /// Sessions discarded from the overlay: a later listing does not bring them back (they
+    /// stay in their node's history on disk).
+    pub discarded: std::collections::HashSet<String>,
+    /// The session shown before the current one (or before the chat was hidden): the
+    /// Active Sessions overlay opens on it.
+    pub left: Option<String>,
+    /// Tell the user (`Effect::Notify`) when a session not on screen needs them.
+    pub notify: bool,
+    /// How long ended sessions stay among the live ones in the overlay before they move to
+    /// the history group (ms).
+    pub ended_keep_ms: u64,
     pub keymap: Keymap,
     pub theme: String,
     pub status: Option<StatusMsg>,
@@ -134,6 +160,9 @@ pub const HISTORY_LIMIT: usize = 1000;
 /// How long a first Ctrl+C keeps the close armed.
 pub const CLOSE_GUARD_MS: u64 = 3000;
 
+/// How long ended sessions stay among the live ones by default (30 minutes).
+pub const ENDED_KEEP_MS: u64 = 30 * 60 * 1000;
+
 impl AppState {
     pub fn new(
         keymap: Keymap,
@@ -147,7 +176,12 @@ impl AppState {
             active: None,
             overlays: Vec::new(),
             nodes_sel: 0,
-            sessions_sel: 0,
+            fleet: fleet::Fleet::default(),
+            past: Vec::new(),
+            discarded: Default::default(),
+            left: None,
+            notify: true,
+            ended_keep_ms: ENDED_KEEP_MS,
             keymap,
             theme,
             status: None,
@@ -186,6 +220,20 @@ impl AppState {
     pub fn active_session_mut(&mut self) -> Option<&mut SessionView> {
         let id = self.active.clone()?;
         self.session_mut(&id)
+    }
+
+    /// Shows session `id` (None hides the chat): the one shown before is remembered as
+    /// `left`, and what the new one did while it was not shown is seen now.
+    pub fn set_active(&mut self, id: Option<String>) {
+        if let Some(prev) = self.active.take() {
+            if id.as_deref() != Some(prev.as_str()) {
+                self.left = Some(prev);
+            }
+        }
+        if let Some(s) = id.as_deref().and_then(|id| self.session_mut(id)) {
+            s.unseen = false;
+        }
+        self.active = id;
     }
 
     /// The key context: the top overlay, else the chat (or its permission prompt), else the
@@ -253,6 +301,16 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Paste(text) => keys::on_paste(state, &text),
         Action::Mouse(m) => keys::on_mouse(state, m),
         Action::Tick { now_ms } => {
+            if state.now_ms == 0 {
+                // Sessions seen before the first tick got time 0: they were active just now.
+                for s in state
+                    .sessions
+                    .iter_mut()
+                    .filter(|s| s.last_activity_ms == 0)
+                {
+                    s.last_activity_ms = now_ms;
+                }
+            }
             state.now_ms = now_ms;
             if let Some((_, at)) = &state.close_armed {
                 if now_ms.saturating_sub(*at) > CLOSE_GUARD_MS {
@@ -266,6 +324,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
     fx
 }
 
+#[cfg(test)]
+mod fleet_support;
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(test)]
 mod remote_tests;
 #[cfg(test)]

@@ -39,30 +39,6 @@ pub(super) fn reject_permission(state: &mut AppState, fx: &mut Vec<Effect>) {
     answer_permission(state, Some(idx.unwrap_or(usize::MAX)), fx);
 }
 
-/// The session highlighted in the Active Sessions overlay.
-pub(super) fn selected_session(state: &AppState) -> Option<String> {
-    state
-        .live_sessions()
-        .get(state.sessions_sel)
-        .map(|s| s.id.clone())
-}
-
-/// Shows session `id`; a listed session not followed yet is attached (the node replays it).
-pub(super) fn open_session(state: &mut AppState, id: String, fx: &mut Vec<super::Effect>) {
-    if let Some(s) = state.session_mut(&id) {
-        if !s.attached {
-            s.attached = true;
-            s.transcript = Default::default();
-            fx.push(super::Effect::Attach {
-                node: s.node,
-                session: id.clone(),
-            });
-        }
-    }
-    state.active = Some(id);
-    state.overlays.clear();
-}
-
 pub(super) fn short(id: &str) -> String {
     id.chars().take(8).collect()
 }
@@ -72,7 +48,7 @@ pub(super) fn toggle(state: &mut AppState, which: Overlay) {
         state.overlays.truncate(pos);
     } else {
         if which == Overlay::Sessions {
-            state.sessions_sel = 0;
+            super::fleet::on_open(state);
         }
         state.overlays.push(which);
     }
@@ -110,9 +86,7 @@ pub(super) fn navigate(state: &mut AppState, delta: i64) {
     };
     match state.context() {
         Context::Nodes => state.nodes_sel = step(state.nodes_sel, state.agent_rows().len()),
-        Context::Sessions => {
-            state.sessions_sel = step(state.sessions_sel, state.live_sessions().len())
-        }
+        Context::Sessions => super::fleet::move_selection(state, super::fleet::Move::By(delta)),
         Context::Form => {
             if let Some(f) = state.form_mut() {
                 f.field = step(f.field, FORM_FIELDS);
@@ -231,10 +205,12 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     let agent = s.agent.clone();
     s.transcript.start_turn(&agent);
     s.prompt_in_flight = true;
+    super::events::prompt_title(s, &text);
     s.clear_input();
     s.history_pos = None;
     s.scroll = Scroll::Follow;
     let node = s.node;
+    super::attention::turn_started(state, &id);
     remember(state, &text, fx);
     state.close_armed = None;
     fx.push(Effect::Prompt {
@@ -267,7 +243,7 @@ pub(super) fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
     match &state.close_armed {
         Some((armed, at)) if *armed == id && now.saturating_sub(*at) <= CLOSE_GUARD_MS => {
             state.close_armed = None;
-            close_session(state, &id, fx);
+            super::open::close(state, &id, fx);
         }
         _ => {
             state.close_armed = Some((id, now));
@@ -298,28 +274,6 @@ pub(super) fn toggle_yolo(state: &mut AppState, fx: &mut Vec<Effect>) {
         "YOLO off: permission requests will ask you"
     };
     state.say(if on { Level::Warning } else { Level::Info }, msg);
-}
-
-pub(super) fn close_session(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
-    let Some(s) = state.session(id) else { return };
-    let node = s.node;
-    if s.prompt_in_flight {
-        fx.push(Effect::Cancel {
-            node,
-            session: id.to_string(),
-        });
-    }
-    fx.push(Effect::Close {
-        node,
-        session: id.to_string(),
-    });
-    state.sessions.retain(|s| s.id != id);
-    if state.active.as_deref() == Some(id) {
-        state.active = None;
-    }
-    let live = state.live_sessions().len();
-    state.sessions_sel = state.sessions_sel.min(live.saturating_sub(1));
-    state.say(Level::Info, format!("Closed session {}", short(id)));
 }
 
 /// Answers the pending permission request with option `idx` (None: the highlighted one;

@@ -1,7 +1,10 @@
 //! One session as the client sees it: identity, lifecycle status, options, transcript, input
-//! draft, scroll position, and what the agent advertised (commands, modes, usage).
+//! draft, scroll position, what the agent advertised (commands, modes, usage, cost, title),
+//! and what the fleet overlay and the detail view read (last activity, end, lifecycle log,
+//! whether it has news this client has not shown).
 
 use super::input::Input;
+use super::lifecycle::Lifecycle;
 use super::transcript::Transcript;
 use crate::node_api::SessionStatus;
 
@@ -46,6 +49,37 @@ pub struct SessionView {
     /// an earlier client, or started by another) is not followed until it is opened; opening
     /// it attaches and replays what this client has not seen.
     pub attached: bool,
+    /// The agent's title (`session_info_update`), else the first line of the first prompt.
+    pub title: Option<String>,
+    /// The title is the agent's: prompts no longer change it.
+    pub agent_title: bool,
+    /// When it last did something (an event for it, a prompt sent), Unix ms.
+    pub last_activity_ms: u64,
+    /// When it ended (failed or closed), Unix ms.
+    pub ended_ms: Option<u64>,
+    /// The last turn ended with this error (cleared when the next turn starts).
+    pub turn_error: Option<String>,
+    /// The cumulative cost the agent reported (`usage_update`): amount and currency.
+    pub cost: Option<(f64, String)>,
+    /// The prompt timeout, when known.
+    pub timeout_secs: Option<u64>,
+    pub lifecycle: Lifecycle,
+    /// A turn is running (started here, by another client, or seen working).
+    pub turn_open: bool,
+    /// A turn ended (or the session failed) while it was not on screen.
+    pub unseen: bool,
+    /// Attaching or reopening: the node is replaying what happened, which rebuilds the
+    /// transcript but is not news (no lifecycle entries, no notifications, no activity).
+    pub replay: Option<Replay>,
+}
+
+/// Why a session's history is being replayed to this client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Following a live session (`Effect::Attach`).
+    Attach,
+    /// Opening an ended one again (`Effect::Reopen`).
+    Reopen,
 }
 
 impl SessionView {
@@ -77,6 +111,17 @@ impl SessionView {
             tokens: (0, 0),
             history_pos: None,
             attached: true,
+            title: None,
+            agent_title: false,
+            last_activity_ms: created_ms,
+            ended_ms: None,
+            turn_error: None,
+            cost: None,
+            timeout_secs: None,
+            lifecycle: Lifecycle::default(),
+            turn_open: false,
+            unseen: false,
+            replay: None,
         }
     }
 
@@ -99,12 +144,18 @@ impl SessionView {
 
     /// A short preview of the session id for lists.
     pub fn id_preview(&self) -> &str {
-        let end = self
-            .id
-            .char_indices()
-            .nth(8)
-            .map(|(i, _)| i)
-            .unwrap_or(self.id.len());
-        &self.id[..end]
+        short_id(&self.id)
     }
+
+    /// Needs the user: a permission request waits, or the last turn ended with an error.
+    pub fn needs_you(&self) -> bool {
+        self.status.is_live()
+            && (self.status == SessionStatus::NeedsPermission || self.turn_error.is_some())
+    }
+}
+
+/// The first 8 characters of a session id (what lists show; any unique prefix opens it).
+pub fn short_id(id: &str) -> &str {
+    let end = id.char_indices().nth(8).map(|(i, _)| i).unwrap_or(id.len());
+    &id[..end]
 }

@@ -4,7 +4,8 @@
 use super::*;
 use crate::key::{Key, KeyCode, Modifiers};
 use crate::node_api::{
-    NodeEvent, PermissionAnswer, PromptDone, RpcError, SessionCreated, StopReason, Usage,
+    NodeEvent, PermissionAnswer, PromptDone, RpcError, SessionCreated, SessionStatus, StopReason,
+    Usage,
 };
 use crate::protocol::acp::Update;
 use crate::protocol::Id;
@@ -189,7 +190,10 @@ fn ctrl_c_cancels_while_working_and_needs_two_presses_to_close_when_idle() {
             session: "s1".into()
         }]
     );
-    assert!(s.sessions.is_empty() && s.active.is_none());
+    // Closed, not forgotten: it is listed as ended and can be reopened.
+    assert!(s.active.is_none());
+    assert_eq!(s.sessions[0].status, SessionStatus::Closed);
+    assert!(s.sessions[0].ended_ms.is_some());
 }
 
 #[test]
@@ -241,7 +245,7 @@ fn discarding_from_the_overlay_cancels_a_working_session_then_closes_it() {
     update(&mut s, enter());
     update(&mut s, ctrl('w'));
     update(&mut s, ctrl('w'));
-    let fx = update(&mut s, ch('d'));
+    let fx = update(&mut s, ctrl('d'));
     assert_eq!(
         fx,
         vec![
@@ -256,6 +260,10 @@ fn discarding_from_the_overlay_cancels_a_working_session_then_closes_it() {
         ]
     );
     assert!(s.sessions.is_empty());
+    assert!(
+        s.discarded.contains("s1"),
+        "a later listing does not bring it back"
+    );
 }
 
 #[test]

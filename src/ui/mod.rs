@@ -4,6 +4,8 @@
 
 pub mod chat_pane;
 pub mod completion_popup;
+pub mod fleet;
+pub mod fleet_cols;
 pub mod highlight;
 pub mod input_view;
 pub mod markdown;
@@ -151,7 +153,7 @@ pub fn draw_into(
     for o in &state.overlays {
         match o {
             Overlay::Nodes => windows::nodes(buf, over, state, t),
-            Overlay::Sessions => windows::sessions(buf, over, state, t),
+            Overlay::Sessions => fleet::draw(buf, over, state, t),
             Overlay::Form(form) => windows::form(buf, over, form, &state.keymap, t),
             Overlay::Help => windows::help(buf, over, state, t),
         }

@@ -1,5 +1,6 @@
-//! The status bar: active session (agent, status, YOLO marker), the live-session counter, and
-//! the latest message (saved paths, errors, confirmations).
+//! The status bar: the active session (agent, its title and short id, status, YOLO marker,
+//! mode), the live-session counter, how many sessions need you, and the latest message
+//! (saved paths, errors, confirmations).
 
 use super::theme_view::ThemeView;
 use crate::state::transcript::Level;
@@ -20,6 +21,12 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     if let Some(s) = state.active_session() {
         spans.push(Span::styled(
             format!(" {} ", s.agent),
+            t.style("ui.statusline"),
+        ));
+        let title = s.title.as_deref().unwrap_or("(no prompt yet)");
+        let title = crate::state::lifecycle::cut(title, 32);
+        spans.push(Span::styled(
+            format!("· {title} ({}) ", s.id_preview()),
             t.style("ui.statusline"),
         ));
         spans.push(Span::styled(
@@ -48,6 +55,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         spans.push(Span::styled(
             format!(" {label} "),
             t.style("ui.statusline.sessions"),
+        ));
+    }
+    let need = crate::state::need_count(state);
+    if need > 0 {
+        spans.push(Span::styled(
+            format!(" {need} need you "),
+            t.style("ui.statusline.attention"),
         ));
     }
     for (agent, _) in &state.starting {

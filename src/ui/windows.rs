@@ -1,5 +1,6 @@
-//! The windows above the chat pane: the Nodes window (nodes, their agents, new-session form),
-//! the Active Sessions overlay, and the help screen listing the active key bindings.
+//! The windows above the chat pane: the Nodes window (nodes, their agents, new-session form)
+//! and the help screen listing the active key bindings; the frame every window shares. The
+//! Active Sessions overlay is `fleet.rs`, the session detail `detail.rs`.
 
 use super::theme_view::ThemeView;
 use crate::keymap::Keymap;
@@ -22,7 +23,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// Clears `rect`, draws a titled border, returns the inner area.
-fn frame(buf: &mut Buffer, rect: Rect, title: &str, hint: &str, t: &ThemeView) -> Rect {
+pub(super) fn frame(buf: &mut Buffer, rect: Rect, title: &str, hint: &str, t: &ThemeView) -> Rect {
     Clear.render(rect, buf);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -35,7 +36,7 @@ fn frame(buf: &mut Buffer, rect: Rect, title: &str, hint: &str, t: &ThemeView) -
     inner
 }
 
-fn put(buf: &mut Buffer, inner: Rect, row: usize, line: Line<'_>) {
+pub(super) fn put(buf: &mut Buffer, inner: Rect, row: usize, line: Line<'_>) {
     if row < inner.height as usize {
         buf.set_line(inner.x, inner.y + row as u16, &line, inner.width);
     }
@@ -216,94 +217,6 @@ pub fn form(buf: &mut Buffer, area: Rect, f: &NewSessionForm, keymap: &Keymap, t
     }
 }
 
-pub fn sessions(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
-    let rect = centered(area, 76, 14);
-    let inner = frame(
-        buf,
-        rect,
-        "Active Sessions",
-        &command::key_hints(
-            &state.keymap,
-            Context::Sessions,
-            &[
-                ("sessions.resume", "resume"),
-                ("sessions.discard", "discard"),
-                ("window.close", "close"),
-            ],
-        ),
-        t,
-    );
-    let live = state.live_sessions();
-    if live.is_empty() {
-        put(
-            buf,
-            inner,
-            0,
-            Line::from(Span::styled(
-                match command::first_key(&state.keymap, Context::Sessions, "nodes.toggle") {
-                    Some(k) => format!("No live sessions. {k} opens the Nodes window."),
-                    None => "No live sessions.".to_string(),
-                },
-                t.style("ui.dim"),
-            )),
-        );
-        return;
-    }
-    put(
-        buf,
-        inner,
-        0,
-        Line::from(Span::styled(
-            format!(
-                "  {:<8} {:<10} {:<9} {:<17} {}",
-                "node", "agent", "id", "status", "age"
-            ),
-            t.style("ui.dim"),
-        )),
-    );
-    // Only the rows that fit, scrolled so the selected one is in view.
-    let rows = (inner.height as usize).saturating_sub(1).max(1);
-    let first = (state.sessions_sel + 1).saturating_sub(rows);
-    for (i, s) in live.iter().enumerate().skip(first).take(rows) {
-        let node = state
-            .nodes
-            .get(s.node)
-            .map(|n| n.name.as_str())
-            .unwrap_or("?");
-        let age = age(state.now_ms.saturating_sub(s.created_ms));
-        let yolo = if s.yolo { " ⚡" } else { "" };
-        let text = format!(
-            "{} {:<8} {:<10} {:<9} {:<17} {age}{yolo}",
-            if i == state.sessions_sel { "›" } else { " " },
-            node,
-            s.agent,
-            s.id_preview(),
-            s.status.label()
-        );
-        let scope = if i == state.sessions_sel {
-            "ui.popup.selected"
-        } else {
-            "ui.text"
-        };
-        put(
-            buf,
-            inner,
-            i - first + 1,
-            Line::from(Span::styled(text, t.style(scope))),
-        );
-    }
-}
-
-/// 75_000 ms → "1m 15s".
-pub fn age(ms: u64) -> String {
-    let s = ms / 1000;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {}s", s / 60, s % 60),
-        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     let rect = centered(area, 84, area.height.saturating_sub(2).max(3));
     let close = command::key_hints(&state.keymap, Context::Help, &[("window.close", "close")]);
@@ -333,6 +246,7 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
                 None => merged.push((cmd, vec![key])),
             }
         }
+        collapse_numbered(&mut merged);
         let keys_width = merged
             .iter()
             .map(|(_, k)| k.join(", ").chars().count())
@@ -346,7 +260,14 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
                     format!("  {:<keys_width$}", keys.join(", ")),
                     t.style("ui.help.key"),
                 ),
-                Span::styled(command::doc(&cmd).to_string(), t.style("ui.text")),
+                Span::styled(
+                    match cmd.as_str() {
+                        NUMBERED => "Switch to live session 1-9 (the overlay numbers them)",
+                        cmd => command::doc(cmd),
+                    }
+                    .to_string(),
+                    t.style("ui.text"),
+                ),
             ]));
         }
     }
@@ -370,12 +291,27 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ages_read_naturally() {
-        assert_eq!(super::age(5_000), "5s");
-        assert_eq!(super::age(75_000), "1m 15s");
-        assert_eq!(super::age(3_725_000), "1h 2m");
+/// The help line standing for `session.1` … `session.9`.
+const NUMBERED: &str = "session.1-9";
+
+/// `session.1` … `session.9` read as one line ("Alt+1…Alt+9") where they are bound.
+fn collapse_numbered(merged: &mut Vec<(String, Vec<String>)>) {
+    let is_numbered = |c: &str| {
+        c.strip_prefix("session.")
+            .is_some_and(|n| n.len() == 1 && n.chars().all(|d| d.is_ascii_digit()))
+    };
+    let numbered: Vec<usize> = (0..merged.len())
+        .filter(|&i| is_numbered(&merged[i].0))
+        .collect();
+    let (Some(&first), Some(&last)) = (numbered.first(), numbered.last()) else {
+        return;
+    };
+    if first == last {
+        return;
+    }
+    let keys = format!("{}…{}", merged[first].1[0], merged[last].1[0]);
+    merged[first] = (NUMBERED.to_string(), vec![keys]);
+    for &i in numbered[1..].iter().rev() {
+        merged.remove(i);
     }
 }
