@@ -11,10 +11,23 @@ fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>,
     if state.completion.as_ref().is_some_and(|c| c.history) {
         return Some((super::slash::history_matches(&state.history, &text), true));
     }
-    let sessions: Vec<(String, String)> = state
-        .live_sessions()
-        .iter()
-        .map(|s| (s.id.clone(), s.agent.clone()))
+    // Every known session, in the overlay's order (live ones first, then ended and past).
+    let sessions: Vec<(String, String)> = super::fleet::rows_unfiltered(state)
+        .into_iter()
+        .map(|r| {
+            let e = state.entry(r.at);
+            let what = match e.title() {
+                Some(t) => format!("{} · {}", e.agent(), super::lifecycle::cut(t, 40)),
+                None => e.agent().to_string(),
+            };
+            let what = match r.group {
+                super::fleet::Group::Ended | super::fleet::Group::History => {
+                    format!("{what} ({})", e.status())
+                }
+                _ => what,
+            };
+            (e.id().to_string(), what)
+        })
         .collect();
     let cx = super::slash::Context {
         agent_commands: &s.commands,

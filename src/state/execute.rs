@@ -386,22 +386,33 @@ fn set_mode(state: &mut AppState, mode: Option<String>, fx: &mut Vec<Effect>) ->
     Outcome::Done
 }
 
+/// How many sessions `/session list` names.
+const LISTED: usize = 12;
+
 fn session_list(state: &mut AppState) {
-    let now = state.now_ms;
-    let text = state
-        .live_sessions()
+    let rows = fleet::rows_unfiltered(state);
+    let mut text: Vec<String> = rows
         .iter()
-        .map(|s| {
-            format!(
-                "{} {} {} {}s",
-                s.id_preview(),
-                s.agent,
-                s.status,
-                now.saturating_sub(s.created_ms) / 1000
-            )
+        .take(LISTED)
+        .map(|r| {
+            let e = state.entry(r.at);
+            let title = e.title().map(|t| super::lifecycle::cut(t, 40));
+            let title = title.map(|t| format!(" “{t}”")).unwrap_or_default();
+            let id = super::session::short_id(e.id());
+            format!("{id} {} {}{title}", e.agent(), e.status())
         })
-        .collect::<Vec<_>>()
-        .join(" · ");
+        .collect();
+    if rows.len() > LISTED {
+        let hint = ops::key_hint(state, Context::Nodes, "sessions.toggle", "the overlay");
+        text.push(format!(
+            "{} more ({hint} lists them all)",
+            rows.len() - LISTED
+        ));
+    }
+    let text = match text.is_empty() {
+        true => "none".to_string(),
+        false => text.join(" · "),
+    };
     notice(state, format!("Sessions: {text}"));
 }
 

@@ -166,12 +166,16 @@ fn past_group(state: &AppState, p: &PastSession) -> Group {
 
 /// The overlay's rows: filtered by the query, grouped, most recently active first.
 pub fn rows(state: &AppState) -> Vec<Row> {
-    let terms: Vec<String> = state
-        .fleet
-        .query
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect();
+    rows_matching(state, &state.fleet.query)
+}
+
+/// Every known session as the overlay orders it, whatever is typed in its filter.
+pub fn rows_unfiltered(state: &AppState) -> Vec<Row> {
+    rows_matching(state, "")
+}
+
+fn rows_matching(state: &AppState, query: &str) -> Vec<Row> {
+    let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     let keep = |e: &Entry| terms.is_empty() || matches(&terms, state, e);
     let mut rows: Vec<Row> = Vec::with_capacity(state.sessions.len() + state.past.len());
     for (i, s) in state.sessions.iter().enumerate() {

@@ -266,15 +266,9 @@ impl AppState {
             .collect()
     }
 
-    /// Live sessions, oldest first (the Active Sessions overlay's rows).
-    pub fn live_sessions(&self) -> Vec<&SessionView> {
-        let mut v: Vec<&SessionView> = self
-            .sessions
-            .iter()
-            .filter(|s| s.status.is_live())
-            .collect();
-        v.sort_by_key(|s| s.created_ms);
-        v
+    /// How many sessions are live.
+    pub fn live_count(&self) -> usize {
+        self.sessions.iter().filter(|s| s.status.is_live()).count()
     }
 
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
@@ -330,5 +324,7 @@ mod fleet_support;
 mod fleet_tests;
 #[cfg(test)]
 mod remote_tests;
+#[cfg(test)]
+mod switch_tests;
 #[cfg(test)]
 mod tests;

@@ -85,7 +85,7 @@ fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
     let current = current[0];
     let options: Vec<(String, String, bool)> = match (root, done) {
         ("session", []) => vec![
-            ("list".into(), "List live sessions".into(), false),
+            ("list".into(), "List sessions".into(), false),
             ("resume".into(), "Resume a session by id".into(), true),
             ("close".into(), "Close a session by id".into(), true),
         ],

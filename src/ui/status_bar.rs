@@ -45,7 +45,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     } else {
         spans.push(Span::styled(" praxis ", t.style("ui.statusline")));
     }
-    let live = state.live_sessions().len();
+    let live = state.live_count();
     if live > 0 {
         let label = if live == 1 {
             "1 session".to_string()
