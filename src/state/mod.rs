@@ -323,6 +323,8 @@ mod fleet_support;
 #[cfg(test)]
 mod fleet_tests;
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod remote_tests;
 #[cfg(test)]
 mod switch_tests;
