@@ -16,18 +16,21 @@ pub enum Context {
     Permission,
     Nodes,
     Sessions,
+    /// The detail of one session.
+    Detail,
     Form,
     Help,
 }
 
 impl Context {
     /// Every context, in the order the help screen lists them.
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Chat,
         Context::Permission,
         Context::Nodes,
         Context::Sessions,
+        Context::Detail,
         Context::Form,
         Context::Help,
     ];
@@ -40,6 +43,7 @@ impl Context {
             Context::Permission => "permission",
             Context::Nodes => "nodes",
             Context::Sessions => "sessions",
+            Context::Detail => "detail",
             Context::Form => "form",
             Context::Help => "help",
         }
@@ -109,6 +113,8 @@ pub enum Command {
     DiscardSelected,
     /// Clear the overlay's filter; close the overlay when it is empty.
     SessionsBack,
+    /// The selected session's detail.
+    SessionDetail,
     /// The next (or previous) live session in the overlay's order.
     SessionNext,
     SessionPrev,
@@ -193,6 +199,7 @@ pub const TABLE: &[Spec] = &[
     Spec { name: "sessions.toggle", doc: "Open or close the Active Sessions overlay", slash: None, routed: false, parse: fixed!(Command::ToggleSessions) },
     Spec { name: "sessions.resume", doc: "Resume the selected session (reopen an ended one)", slash: None, routed: false, parse: fixed!(Command::ResumeSelected) },
     Spec { name: "sessions.discard", doc: "Discard the selected session (a live one is cancelled and closed; its node keeps its history)", slash: None, routed: false, parse: fixed!(Command::DiscardSelected) },
+    Spec { name: "sessions.detail", doc: "Show the selected session's detail (lifecycle, activity, health)", slash: None, routed: false, parse: fixed!(Command::SessionDetail) },
     Spec { name: "sessions.back", doc: "Clear the filter; close the overlay when it is empty", slash: None, routed: false, parse: fixed!(Command::SessionsBack) },
     Spec { name: "session.next", doc: "Switch to the next live session", slash: None, routed: false, parse: fixed!(Command::SessionNext) },
     Spec { name: "session.prev", doc: "Switch to the previous live session", slash: None, routed: false, parse: fixed!(Command::SessionPrev) },

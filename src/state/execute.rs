@@ -6,7 +6,7 @@
 use super::command::{parse_slash, Command, Context, CopyWhat, ScrollTo, Slash};
 use super::effect::Effect;
 use super::fleet::{self, Move};
-use super::open;
+use super::open::{self, Switch};
 use super::ops;
 use super::session::Scroll;
 use super::transcript::Level;
@@ -156,17 +156,18 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::HistorySearch => super::completion::open_popup(state, true),
         Command::NavUp => ops::navigate(state, -1),
         Command::NavDown => ops::navigate(state, 1),
-        Command::NavPageUp => fleet_move(state, Move::Page(-1)),
-        Command::NavPageDown => fleet_move(state, Move::Page(1)),
-        Command::NavFirst => fleet_move(state, Move::First),
-        Command::NavLast => fleet_move(state, Move::Last),
+        Command::NavPageUp => fleet::move_selection(state, Move::Page(-1)),
+        Command::NavPageDown => fleet::move_selection(state, Move::Page(1)),
+        Command::NavFirst => fleet::move_selection(state, Move::First),
+        Command::NavLast => fleet::move_selection(state, Move::Last),
         Command::NewSessionForm => ops::open_form(state),
         Command::ResumeSelected => {
-            if let Some(id) = fleet::selected_id(state) {
+            if let Some(id) = fleet::shown_id(state) {
                 open::open(state, &id, fx);
             }
         }
-        Command::DiscardSelected => discard_selected(state, fx),
+        Command::DiscardSelected => fleet::discard_selected(state, fx),
+        Command::SessionDetail => fleet::open_detail(state),
         Command::SessionsBack => {
             if state.fleet.query.is_empty() {
                 state.overlays.pop();
@@ -174,9 +175,9 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
                 state.fleet.query.clear();
             }
         }
-        Command::SessionNext => switch(state, Switch::By(1), fx),
-        Command::SessionPrev => switch(state, Switch::By(-1), fx),
-        Command::SessionGoto(n) => switch(state, Switch::To(n), fx),
+        Command::SessionNext => open::switch(state, Switch::By(1), fx),
+        Command::SessionPrev => open::switch(state, Switch::By(-1), fx),
+        Command::SessionGoto(n) => open::switch(state, Switch::To(n), fx),
         Command::FormToggle => {
             if let Some(f) = state.form_mut() {
                 if f.field == 0 {
@@ -256,60 +257,6 @@ fn scroll(state: &mut AppState, to: ScrollTo) {
 fn refuse(state: &mut AppState, message: String) -> Outcome {
     state.say(Level::Error, message);
     Outcome::Refused
-}
-
-fn fleet_move(state: &mut AppState, how: Move) {
-    if state.context() == Context::Sessions {
-        fleet::move_selection(state, how);
-    }
-}
-
-/// Discards the selected session; the row that takes its place is selected.
-fn discard_selected(state: &mut AppState, fx: &mut Vec<Effect>) {
-    let rows = fleet::rows(state);
-    let Some(i) = fleet::selected_index(state, &rows) else {
-        return;
-    };
-    let id = state.entry(rows[i].at).id().to_string();
-    open::discard(state, &id, fx);
-    let rows = fleet::rows(state);
-    state.fleet.selected = rows
-        .get(i.min(rows.len().saturating_sub(1)))
-        .map(|r| state.entry(r.at).id().to_string());
-}
-
-enum Switch {
-    By(i64),
-    /// 1-based.
-    To(usize),
-}
-
-/// Shows another live session without the overlay, in the overlay's order.
-fn switch(state: &mut AppState, how: Switch, fx: &mut Vec<Effect>) {
-    let order = fleet::live_order(state);
-    if order.is_empty() {
-        state.say(Level::Info, "No live sessions");
-        return;
-    }
-    let current = state.active.as_deref().or(state.left.as_deref());
-    let pos = current.and_then(|c| order.iter().position(|id| *id == c));
-    let target = match how {
-        Switch::To(n) if n >= 1 && n <= order.len() => n - 1,
-        Switch::To(n) => {
-            let msg = format!("No live session {n} (there are {})", order.len());
-            state.say(Level::Info, msg);
-            return;
-        }
-        Switch::By(d) => match pos {
-            Some(p) => (p as i64 + d).rem_euclid(order.len() as i64) as usize,
-            None if d < 0 => order.len() - 1,
-            None => 0,
-        },
-    };
-    let id = order[target].to_string();
-    if state.active.as_deref() != Some(id.as_str()) || !state.overlays.is_empty() {
-        open::open(state, &id, fx);
-    }
 }
 
 fn status(state: &mut AppState) {

@@ -1,15 +1,16 @@
 //! The Active Sessions overlay as a fleet view, as data: every known session (views and
 //! `past`) in groups by what it needs (needs you, working, idle, ended, history), the most
 //! recently active first within a group; the typed filter (fuzzy, case-insensitive, over
-//! title, agent, node, cwd and id; rows keep their group order, the filter only hides); and
-//! the selection, held as a session id so it survives rows moving.
+//! title, agent, node, cwd and id; rows keep their group order, the filter only hides); the
+//! selection, held as a session id so it survives rows moving; and the detail of the
+//! selected session, opened above the overlay.
 //!
 //! Rows are recomputed when asked (a key, a frame): linear in the number of sessions plus a
 //! sort, with no per-row allocation beyond the row itself.
 
 use super::listing::PastSession;
 use super::session::SessionView;
-use super::AppState;
+use super::{AppState, Overlay};
 use crate::node_api::SessionStatus;
 use std::cmp::Reverse;
 
@@ -282,7 +283,11 @@ pub enum Move {
 /// Rows a page moves over.
 pub const PAGE: i64 = 10;
 
+/// Moves the overlay's selection (nothing when the overlay is not the top window).
 pub(super) fn move_selection(state: &mut AppState, how: Move) {
+    if state.context() != super::Context::Sessions {
+        return;
+    }
     let rows = rows(state);
     let Some(cur) = selected_index(state, &rows) else {
         return;
@@ -301,4 +306,40 @@ pub(super) fn move_selection(state: &mut AppState, how: Move) {
 pub(super) fn on_open(state: &mut AppState) {
     state.fleet.query.clear();
     state.fleet.selected = state.active.clone().or_else(|| state.left.clone());
+}
+
+/// The session the overlay's commands act on: the one the detail shows, else the selected
+/// row's.
+pub fn shown_id(state: &AppState) -> Option<String> {
+    match state.overlays.last() {
+        Some(Overlay::Detail(id)) => Some(id.clone()),
+        _ => selected_id(state),
+    }
+}
+
+/// Opens the detail of the selected session above the overlay.
+pub(super) fn open_detail(state: &mut AppState) {
+    if let Some(id) = selected_id(state) {
+        state.detail_scroll = 0;
+        state.overlays.push(Overlay::Detail(id));
+    }
+}
+
+/// Discards the shown session; the row that takes its place is selected (and the detail,
+/// if it was open, closes).
+pub(super) fn discard_selected(state: &mut AppState, fx: &mut Vec<super::Effect>) {
+    if let Some(Overlay::Detail(id)) = state.overlays.last() {
+        state.fleet.selected = Some(id.clone());
+        state.overlays.pop();
+    }
+    let rows = rows(state);
+    let Some(i) = selected_index(state, &rows) else {
+        return;
+    };
+    let id = state.entry(rows[i].at).id().to_string();
+    super::open::discard(state, &id, fx);
+    let rows = self::rows(state);
+    state.fleet.selected = rows
+        .get(i.min(rows.len().saturating_sub(1)))
+        .map(|r| state.entry(r.at).id().to_string());
 }

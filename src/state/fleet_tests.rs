@@ -329,3 +329,44 @@ fn ten_thousand_past_sessions_list_filter_and_draw_in_linear_time() {
     typed(&mut s, "task 9999");
     assert_eq!(ids(&s), vec!["00009999-past"]);
 }
+
+#[test]
+fn the_detail_opens_on_the_selected_session_and_acts_on_it() {
+    let mut s = fleet_app();
+    s.set_active(None);
+    update(&mut s, ctrl('w'));
+    s.fleet.selected = Some("recent".into());
+    for k in [
+        key(KeyCode::Tab, Modifiers::NONE),
+        key(KeyCode::Right, Modifiers::NONE),
+        ctrl('o'),
+    ] {
+        update(&mut s, k);
+        assert_eq!(s.overlays.last(), Some(&Overlay::Detail("recent".into())));
+        assert_eq!(s.context(), Context::Detail);
+        update(&mut s, key(KeyCode::Down, Modifiers::NONE));
+        assert_eq!(s.detail_scroll, 1, "arrows scroll the detail");
+        update(&mut s, key(KeyCode::Esc, Modifiers::NONE));
+        assert_eq!(s.context(), Context::Sessions, "back to the overlay");
+    }
+    // Enter in the detail opens the session it shows, whatever the filter selects.
+    update(&mut s, key(KeyCode::Tab, Modifiers::NONE));
+    s.fleet.query = "perm".into();
+    let fx = update(&mut s, key(KeyCode::Enter, Modifiers::NONE));
+    assert_eq!(
+        fx,
+        vec![Effect::Reopen {
+            node: 0,
+            session: "recent".into()
+        }]
+    );
+    // Ctrl+D in the detail discards it and goes back to the overlay.
+    update(&mut s, ctrl('w'));
+    update(&mut s, ctrl('w'));
+    assert_eq!(fleet::selected_id(&s).as_deref(), Some("recent"));
+    s.fleet.selected = Some("ancient".into());
+    update(&mut s, key(KeyCode::Tab, Modifiers::NONE));
+    assert!(update(&mut s, ctrl('d')).is_empty());
+    assert!(s.past.iter().all(|p| p.id() != "ancient"));
+    assert_eq!(s.context(), Context::Sessions);
+}

@@ -70,16 +70,8 @@ fn unbound(state: &mut AppState, ctx: Context, key: Key, fx: &mut Vec<Effect>) {
     match ctx {
         Context::Chat => chat_input(state, key),
         Context::Form => form_input(state, key),
-        Context::Help => {
-            state.help_scroll = match key.code {
-                KeyCode::Up | KeyCode::Char('k') => state.help_scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => state.help_scroll + 1,
-                KeyCode::PageUp => state.help_scroll.saturating_sub(10),
-                KeyCode::PageDown | KeyCode::Char(' ') => state.help_scroll + 10,
-                KeyCode::Home => 0,
-                _ => state.help_scroll,
-            };
-        }
+        Context::Help => state.help_scroll = scrolled(state.help_scroll, key),
+        Context::Detail => state.detail_scroll = scrolled(state.detail_scroll, key),
         Context::Sessions => {
             let plain = !key
                 .modifiers
@@ -99,6 +91,18 @@ fn unbound(state: &mut AppState, ctx: Context, key: Key, fx: &mut Vec<Effect>) {
             }
         }
         _ => {}
+    }
+}
+
+/// A text window's first line after a scrolling key (the drawing clamps it to the end).
+fn scrolled(top: usize, key: Key) -> usize {
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => top.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => top + 1,
+        KeyCode::PageUp => top.saturating_sub(10),
+        KeyCode::PageDown | KeyCode::Char(' ') => top + 10,
+        KeyCode::Home => 0,
+        _ => top,
     }
 }
 

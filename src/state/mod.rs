@@ -74,6 +74,8 @@ pub const FORM_FIELDS: usize = 4;
 pub enum Overlay {
     Nodes,
     Sessions,
+    /// The detail of one session (above the Active Sessions overlay).
+    Detail(String),
     Form(NewSessionForm),
     Help,
 }
@@ -142,6 +144,8 @@ pub struct AppState {
     pub default_timeout_secs: u64,
     /// First line shown in the help screen.
     pub help_scroll: usize,
+    /// First line shown in the session detail.
+    pub detail_scroll: usize,
     /// The completion popup (slash commands, or history search), when open.
     pub completion: Option<slash::Completion>,
     /// Theme names for `/theme`.
@@ -197,6 +201,7 @@ impl AppState {
             default_cwd,
             default_timeout_secs,
             help_scroll: 0,
+            detail_scroll: 0,
             completion: None,
             themes: Vec::new(),
             early_events: Vec::new(),
@@ -243,6 +248,7 @@ impl AppState {
             Some(Overlay::Help) => Context::Help,
             Some(Overlay::Form(_)) => Context::Form,
             Some(Overlay::Sessions) => Context::Sessions,
+            Some(Overlay::Detail(_)) => Context::Detail,
             Some(Overlay::Nodes) => Context::Nodes,
             None => match self.active_session() {
                 Some(s) if s.transcript.has_pending_permission() => Context::Permission,

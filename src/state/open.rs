@@ -1,8 +1,9 @@
 //! Opening sessions, whichever way it is asked (the overlay's Enter, `/session resume ID`,
 //! the switching keys, `--continue` and `--resume ID`): a live one this client follows is
 //! shown, a live one it does not follow is attached, an ended one (or one from a node's
-//! history) is reopened. Also discarding from the overlay, and session ids: any unique
-//! prefix over every known session, live and past.
+//! history) is reopened. Also switching between live sessions without the overlay,
+//! closing, discarding, and session ids: any unique prefix over every known session, live
+//! and past.
 
 use super::effect::Effect;
 use super::lifecycle::LifeKind;
@@ -211,5 +212,41 @@ pub(super) fn resolve(state: &AppState, prefix: &str) -> Result<String, Unresolv
                 format!("`{prefix}` matches {n} sessions: {shown}{more}"),
             )
         }
+    }
+}
+
+/// Where switching goes.
+pub(super) enum Switch {
+    /// Forward or back through the live sessions, wrapping around.
+    By(i64),
+    /// The n-th live session (1-based).
+    To(usize),
+}
+
+/// Shows another live session without the overlay, in the overlay's order.
+pub(super) fn switch(state: &mut AppState, how: Switch, fx: &mut Vec<Effect>) {
+    let order = super::fleet::live_order(state);
+    if order.is_empty() {
+        state.say(Level::Info, "No live sessions");
+        return;
+    }
+    let current = state.active.as_deref().or(state.left.as_deref());
+    let pos = current.and_then(|c| order.iter().position(|id| *id == c));
+    let target = match how {
+        Switch::To(n) if n >= 1 && n <= order.len() => n - 1,
+        Switch::To(n) => {
+            let msg = format!("No live session {n} (there are {})", order.len());
+            state.say(Level::Info, msg);
+            return;
+        }
+        Switch::By(d) => match pos {
+            Some(p) => (p as i64 + d).rem_euclid(order.len() as i64) as usize,
+            None if d < 0 => order.len() - 1,
+            None => 0,
+        },
+    };
+    let id = order[target].to_string();
+    if state.active.as_deref() != Some(id.as_str()) || !state.overlays.is_empty() {
+        open(state, &id, fx);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod chat_pane;
 pub mod completion_popup;
+pub mod detail;
 pub mod fleet;
 pub mod fleet_cols;
 pub mod highlight;
@@ -154,12 +155,15 @@ pub fn draw_into(
         match o {
             Overlay::Nodes => windows::nodes(buf, over, state, t),
             Overlay::Sessions => fleet::draw(buf, over, state, t),
+            Overlay::Detail(id) => detail::draw(buf, over, state, id, t),
             Overlay::Form(form) => windows::form(buf, over, form, &state.keymap, t),
             Overlay::Help => windows::help(buf, over, state, t),
         }
     }
     layout
 }
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(test)]
 mod tests;
 
