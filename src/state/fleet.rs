@@ -114,10 +114,10 @@ impl Entry<'_> {
         }
     }
 
-    pub fn cwd(&self) -> std::borrow::Cow<'_, str> {
+    pub fn cwd(&self) -> &str {
         match self {
-            Entry::View(s) => s.cwd.as_str().into(),
-            Entry::Past(p) => p.cwd().into(),
+            Entry::View(s) => &s.cwd,
+            Entry::Past(p) => p.cwd(),
         }
     }
 
@@ -227,8 +227,7 @@ pub fn live_order(state: &AppState) -> Vec<&str> {
 /// Whether every term is a subsequence of one of the row's fields (case-insensitive).
 fn matches(terms: &[String], state: &AppState, e: &Entry) -> bool {
     let node = state.nodes.get(e.node()).map_or("", |n| n.name.as_str());
-    let cwd = e.cwd();
-    let fields = [e.title().unwrap_or(""), e.agent(), node, &cwd, e.id()];
+    let fields = [e.title().unwrap_or(""), e.agent(), node, e.cwd(), e.id()];
     terms
         .iter()
         .all(|t| fields.iter().any(|f| subsequence(t, f)))
@@ -236,6 +235,20 @@ fn matches(terms: &[String], state: &AppState, e: &Entry) -> bool {
 
 /// Whether `needle` (lower case) appears in order, not necessarily together, in `hay`.
 pub fn subsequence(needle: &str, hay: &str) -> bool {
+    if needle.is_ascii() && hay.is_ascii() {
+        // The common case, byte by byte.
+        let mut want = needle.bytes().peekable();
+        for b in hay.bytes() {
+            match want.peek() {
+                None => return true,
+                Some(&w) if w == b.to_ascii_lowercase() => {
+                    want.next();
+                }
+                _ => {}
+            }
+        }
+        return want.peek().is_none();
+    }
     let mut want = needle.chars().peekable();
     for c in hay.chars().flat_map(char::to_lowercase) {
         match want.peek() {

@@ -63,7 +63,7 @@ fn most_recent(state: &AppState, node: usize) -> Option<String> {
             .sessions
             .iter()
             .filter(move |s| s.node == node)
-            .map(|s| (s.last_activity_ms, s.cwd.clone(), s.id.as_str()));
+            .map(|s| (s.last_activity_ms, s.cwd.as_str(), s.id.as_str()));
         let past = state
             .past
             .iter()

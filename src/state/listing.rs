@@ -34,11 +34,13 @@ impl PastSession {
             .max(self.summary.created_ms)
     }
 
-    pub fn cwd(&self) -> String {
+    /// Its working directory ("" when the node did not say; listings are sanitized, so it
+    /// is always text).
+    pub fn cwd(&self) -> &str {
         self.summary
             .cwd
-            .as_ref()
-            .map(|c| c.display().to_string())
+            .as_deref()
+            .and_then(std::path::Path::to_str)
             .unwrap_or_default()
     }
 }

@@ -72,7 +72,7 @@ fn lines(state: &AppState, id: &str, width: usize, t: &ThemeView) -> Vec<Line<'s
     out.field("status", &status, t.style(scope));
     out.field("agent", e.agent(), t.style("ui.text"));
     out.field("node", &node_health(state, e.node()), t.style("ui.text"));
-    out.field("cwd", &e.cwd(), t.style("ui.text"));
+    out.field("cwd", e.cwd(), t.style("ui.text"));
     match &e {
         Entry::View(s) => view_lines(state, s, &mut out),
         Entry::Past(p) => {

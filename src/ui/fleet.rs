@@ -243,7 +243,7 @@ fn row_line(
         (cols.id, crate::state::session::short_id(e.id()).to_string()),
         (cols.agent, e.agent().to_string()),
         (cols.node, node.to_string()),
-        (cols.cwd, shorten_path(&e.cwd(), cols.cwd)),
+        (cols.cwd, shorten_path(e.cwd(), cols.cwd)),
         (cols.age, ago(state.now_ms, e.last_activity_ms())),
         (cols.usage, usage_text),
         (cols.cost, cost_text),
