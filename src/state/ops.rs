@@ -166,14 +166,21 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     if text.trim().is_empty() {
         return;
     }
-    if !s.status.is_live() {
+    // An ended session takes the client's own slash commands (`/session resume`, ...), not
+    // prompts.
+    let ended = (!s.status.is_live()).then(|| {
         let why = s.reason.clone().unwrap_or_else(|| s.status.to_string());
         let hint = key_hint(state, Context::Chat, "nodes.toggle", "/new");
-        state.say(
-            Level::Error,
-            format!("This session has ended ({why}); open a new one with {hint}"),
-        );
-        return;
+        let short = super::session::short_id(&id);
+        format!(
+            "This session has ended ({why}); /session resume {short} reopens it, {hint} opens a new one"
+        )
+    });
+    if let Some(msg) = &ended {
+        if !text.starts_with('/') {
+            state.say(Level::Error, msg.clone());
+            return;
+        }
     }
     state.completion = None;
     if text.starts_with('/') {
@@ -187,7 +194,12 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
                 }
                 return;
             }
-            SlashOutcome::SendToAgent => {}
+            SlashOutcome::SendToAgent => {
+                if let Some(msg) = ended {
+                    state.say(Level::Error, msg);
+                    return;
+                }
+            }
         }
     }
     let Some(s) = state.session_mut(&id) else {

@@ -454,7 +454,19 @@ fn a_failed_session_shows_why_and_refuses_prompts() {
     ));
     typed(&mut s, "again");
     assert!(update(&mut s, enter()).is_empty());
-    assert!(s.status.as_ref().unwrap().text.contains("has ended"));
+    let msg = &s.status.as_ref().unwrap().text;
+    assert!(
+        msg.contains("has ended") && msg.contains("/session resume s1"),
+        "{msg}"
+    );
+    // The client's own commands still work there: this one reopens it.
+    s.active_session_mut().unwrap().clear_input();
+    typed(&mut s, "/session resume s1");
+    let fx = update(&mut s, enter());
+    assert!(fx.contains(&Effect::Reopen {
+        node: 0,
+        session: "s1".into()
+    }));
 }
 
 #[test]
