@@ -96,6 +96,11 @@ fn reopen(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
         node: s.node,
         session: id.to_string(),
     });
+    let msg = format!(
+        "Reopening {}: its transcript is replayed, then the agent continues it",
+        short_id(id)
+    );
+    state.say(Level::Info, msg);
 }
 
 /// Closes a live session (cancelling its prompt first); it stays listed as ended.

@@ -323,8 +323,28 @@ fn the_fleet_overlay_filtered() {
     assert!(out.contains("refactor the parser"), "{out}");
     assert!(!out.contains("fix the build"), "{out}");
     insta::assert_snapshot!("fleet_filtered_80x24", out);
+    insta::assert_snapshot!("fleet_filtered_20x6", render(&s, 20, 6));
     typed(&mut s, "zzz");
     insta::assert_snapshot!("fleet_no_match_40x8", render(&s, 40, 8));
+}
+
+#[test]
+fn the_selected_row_is_always_in_view() {
+    let mut s = fleet();
+    key(&mut s, KeyCode::Home, Modifiers::NONE);
+    let total = s.sessions.len() + s.past.len();
+    for step in 0..total * 2 {
+        for (w, h) in [(20, 6), (80, 10), (50, 5), (30, 4)] {
+            let out = render(&s, w, h);
+            let id = crate::state::fleet::selected_id(&s).unwrap();
+            assert_eq!(
+                out.matches("› ").count(),
+                1,
+                "step {step}, {w}x{h}, {id} selected:\n{out}"
+            );
+        }
+        key(&mut s, KeyCode::Down, Modifiers::NONE);
+    }
 }
 
 #[test]
