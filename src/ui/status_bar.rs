@@ -1,4 +1,4 @@
-//! The status bar: the active session (agent, its title and short id, status, YOLO marker,
+//! The status bar: the active session (agent, status, its title and short id, YOLO marker,
 //! mode), the live-session counter, how many sessions need you, and the latest message
 //! (saved paths, errors, confirmations).
 
@@ -23,15 +23,15 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             format!(" {} ", s.agent),
             t.style("ui.statusline"),
         ));
+        spans.push(Span::styled(
+            format!("· {} ", s.status),
+            t.style("ui.statusline.status"),
+        ));
         let title = s.title.as_deref().unwrap_or("(no prompt yet)");
         let title = crate::state::lifecycle::cut(title, 32);
         spans.push(Span::styled(
             format!("· {title} ({}) ", s.id_preview()),
             t.style("ui.statusline"),
-        ));
-        spans.push(Span::styled(
-            format!("· {} ", s.status),
-            t.style("ui.statusline.status"),
         ));
         if s.yolo {
             spans.push(Span::styled(" ⚡YOLO ", t.style("ui.statusline.yolo")));
