@@ -47,6 +47,7 @@ fn fleet() -> AppState {
                 yolo: false,
                 created_ms: (n * SESSIONS + i) as u64,
                 cwd: Some(format!("/srv/project-{i}").into()),
+                ..Default::default()
             })
             .collect();
         update(

@@ -271,7 +271,10 @@ mod tests {
         "thoughts.toggle", "tools.toggle", "scroll.page_up", "scroll.page_down", "scroll.top",
         "scroll.bottom", "complete", "history.search", "nav.up", "nav.down", "window.close",
         "nodes.new_session", "sessions.toggle", "sessions.resume", "sessions.discard",
-        "form.toggle", "form.submit", "permission.choose", "permission.reject",
+        "form.toggle", "form.submit", "permission.choose", "permission.reject", "nav.page_up",
+        "nav.page_down", "nav.first", "nav.last", "sessions.detail", "sessions.back",
+        "session.next", "session.prev", "session.1", "session.2", "session.3", "session.4",
+        "session.5", "session.6", "session.7", "session.8", "session.9",
     ];
     const NONE: Modifiers = Modifiers::NONE;
     const CTRL: Modifiers = Modifiers::CONTROL;
@@ -307,7 +310,7 @@ mod tests {
         )
         .unwrap();
         let k = Keymap::default_keymap(KNOWN);
-        let contexts = "global chat nodes sessions form permission help";
+        let contexts = "global chat nodes sessions detail form permission help";
         assert_eq!(k.contexts(), contexts.split(' ').collect::<Vec<_>>());
         assert_eq!(k.bindings("chat").len(), 19);
         assert_eq!(k.bindings("help").len(), 4);

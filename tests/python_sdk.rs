@@ -260,3 +260,44 @@ async fn auth_required_is_a_clear_error() {
     assert_eq!(err.code, -32000, "{err:?}");
     assert!(err.message.contains("no key configured"), "{}", err.message);
 }
+
+/// After a restart, reopening a session of an agent that offers `session/load` continues the
+/// agent's own session (it keeps its context); the history the agent replays while loading is
+/// dropped, because the node replays its journal instead: nothing is shown twice.
+#[tokio::test]
+async fn a_reopened_session_is_loaded_by_an_agent_that_can() {
+    let mut node = start_py(&[("PYAGENT_LOAD", "1")]).await;
+    let s = node.session("py", false).await;
+    node.client.prompt(&s, "hello").await.unwrap();
+    assert_eq!(answer_text(&node.drain(), &s), "echo: hello");
+    let journal = node.journal(&s);
+    let created: serde_json::Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    let agent_session = created["data"]["agentSessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut node = node.restart().await;
+    node.client.reopen(&s).await.unwrap();
+    let mut replay = node
+        .wait_for(|e| matches!(e, NodeEvent::Notice { message, .. } if message.contains("continues the earlier conversation")))
+        .await;
+    replay.extend(node.wait_for(|e| is_status(e, SessionStatus::Idle)).await);
+    assert_eq!(
+        answer_text(&replay, &s),
+        "echo: hello",
+        "the journal's answer, once, and not the agent's replay"
+    );
+
+    // A prompt would wait forever if the dropped history were not counted as handled.
+    let again = node.client.prompt(&s, "again");
+    tokio::time::timeout(Duration::from_secs(30), again)
+        .await
+        .expect("hang guard: the prompt after a load ends")
+        .unwrap();
+    assert_eq!(
+        answer_text(&node.drain(), &s),
+        format!("echo (loaded {agent_session}): again"),
+        "the agent continues its own session"
+    );
+}

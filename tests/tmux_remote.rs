@@ -94,28 +94,17 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
     second.keys(&["C-l"]);
     second.wait_for(&format!("● {name}  connected"));
     second.keys(&["C-w"]);
-    let overlay = second.wait_for("Active Sessions");
-    let rows: Vec<&str> = overlay
-        .lines()
-        .filter(|l| l.contains(&name) && l.contains("working"))
-        .collect();
-    assert_eq!(rows.len(), 1, "one session on the node:\n{overlay}");
-    // Move the selection to that row (other nodes on the broker may list sessions too).
-    let mut tries = 0;
-    while !second
-        .screen()
-        .lines()
-        .any(|l| l.contains(&format!("› {name}")))
-    {
-        tries += 1;
-        assert!(
-            tries < 50,
-            "the row never got selected:\n{}",
-            second.screen()
-        );
-        second.keys(&["Down"]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    second.wait_for("Active Sessions");
+    // Typing filters the fleet: the node's name leaves its one session (other nodes on the
+    // shared broker list sessions too), working, and selected.
+    second.text(&name);
+    let overlay = second.wait_for(&format!("Filter: {name}"));
+    assert!(
+        overlay.contains("working · 1"),
+        "one working session:\n{overlay}"
+    );
+    let selected: Vec<&str> = overlay.lines().filter(|l| l.contains("› ")).collect();
+    assert_eq!(selected.len(), 1, "{overlay}");
     second.keys(&["Enter"]);
     let screen = second.wait_for("tick 40");
     assert!(screen.contains("tick 39"), "{screen}");

@@ -9,6 +9,7 @@ use crate::protocol::{Incoming, Peer, RpcError};
 use crate::transport::stdio::{self, AgentProcess};
 use serde_json::{json, Value};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -24,6 +25,9 @@ const EARLY_LIMIT: usize = 4096;
 pub struct AgentEvents {
     early: std::collections::VecDeque<Incoming>,
     rest: mpsc::Receiver<Incoming>,
+    /// Frames read and dropped during the handshake (a loaded session's replayed history):
+    /// the relay counts them as handled, or a prompt would wait for them forever.
+    pub dropped: u64,
 }
 
 impl AgentEvents {
@@ -45,6 +49,18 @@ pub struct AgentConn {
     pub session_id: String,
     /// The agent's `session/new` result (modes, models, ...).
     pub new_session: Value,
+    /// How the session began.
+    pub continued: Continued,
+}
+
+/// How an agent session began: new, or continuing an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continued {
+    New,
+    /// `session/resume`: the agent continues without replaying.
+    Resumed,
+    /// `session/load`: the agent replayed its history (dropped) and continues.
+    Loaded,
 }
 
 /// Why an agent could not be started.
@@ -91,6 +107,20 @@ impl AgentConn {
         mcp_servers: Value,
         stderr_log: &Path,
     ) -> Result<(AgentConn, AgentEvents), StartError> {
+        Self::start_or_continue(connector, cwd, mcp_servers, stderr_log, None).await
+    }
+
+    /// Like [`AgentConn::start`], but first tries to continue the agent's session `earlier`
+    /// (the agent's own id): `session/resume` when the agent advertises it, else
+    /// `session/load` (the history it replays is dropped: the node has it in its journal),
+    /// else, or when that fails, a new session. [`AgentConn::continued`] says which.
+    pub async fn start_or_continue(
+        connector: &Connector,
+        cwd: &Path,
+        mcp_servers: Value,
+        stderr_log: &Path,
+        earlier: Option<&str>,
+    ) -> Result<(AgentConn, AgentEvents), StartError> {
         let (process, transport) = stdio::spawn(&connector.command, cwd, stderr_log)?;
         let (peer, mut incoming) = Peer::spawn(transport);
         let agent = connector.name.clone();
@@ -99,6 +129,9 @@ impl AgentConn {
             move |error: RpcError| StartError::Handshake { agent, step, error }
         };
         let mut early = std::collections::VecDeque::new();
+        // While the agent loads an earlier session, the history it replays is not kept.
+        let discard_updates = AtomicBool::new(false);
+        let mut dropped = 0;
         let result = {
             let handshake = async {
                 let init = timed(peer.request(
@@ -112,6 +145,34 @@ impl AgentConn {
                 .await
                 .map_err(fail("initialize"))?;
                 let params = json!({ "cwd": cwd, "mcpServers": mcp_servers });
+                if let Some(earlier) = earlier {
+                    let again =
+                        json!({ "sessionId": earlier, "cwd": cwd, "mcpServers": mcp_servers });
+                    let how = if has_capability(&init, "resume") {
+                        Some((method::SESSION_RESUME, Continued::Resumed))
+                    } else if supports_load(&init) {
+                        Some((method::SESSION_LOAD, Continued::Loaded))
+                    } else {
+                        None
+                    };
+                    if let Some((m, continued)) = how {
+                        discard_updates.store(true, Ordering::Relaxed);
+                        let answer = timed(peer.request(m, again)).await;
+                        discard_updates.store(false, Ordering::Relaxed);
+                        match answer {
+                            Ok(a) if a.is_object() || a.is_null() => {
+                                let a = if a.is_null() { json!({}) } else { a };
+                                return Ok((init, earlier.to_string(), a, continued));
+                            }
+                            Ok(_) => tracing::warn!(
+                                "{m} answered with a non-object; starting a new session"
+                            ),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "{m} failed; starting a new session")
+                            }
+                        }
+                    }
+                }
                 let new_session = match timed(peer.request(method::SESSION_NEW, params.clone()))
                     .await
                 {
@@ -137,7 +198,7 @@ impl AgentConn {
                         fail("session/new")(RpcError::internal("the answer has no sessionId"))
                     })?
                     .to_string();
-                Ok((init, session_id, new_session))
+                Ok((init, session_id, new_session, Continued::New))
             };
             tokio::pin!(handshake);
             // Frames sent before the answers are taken in meanwhile, so they cannot hold the
@@ -145,22 +206,31 @@ impl AgentConn {
             loop {
                 tokio::select! {
                     r = &mut handshake => break r,
-                    Some(item) = incoming.recv(), if early.len() < EARLY_LIMIT => early.push_back(item),
+                    Some(item) = incoming.recv(), if early.len() < EARLY_LIMIT => {
+                        let replayed = matches!(&item, Incoming::Notification { method: m, .. } if m == method::SESSION_UPDATE);
+                        if replayed && discard_updates.load(Ordering::Relaxed) {
+                            dropped += 1;
+                        } else {
+                            early.push_back(item);
+                        }
+                    }
                 }
             }
         };
         let incoming = AgentEvents {
             early,
             rest: incoming,
+            dropped,
         };
         match result {
-            Ok((init, session_id, new_session)) => Ok((
+            Ok((init, session_id, new_session, continued)) => Ok((
                 AgentConn {
                     peer,
                     process,
                     init,
                     session_id,
                     new_session,
+                    continued,
                 },
                 incoming,
             )),
@@ -173,16 +243,11 @@ impl AgentConn {
 
     /// Whether the agent advertised `agentCapabilities.sessionCapabilities.<name>`.
     pub fn has_session_capability(&self, name: &str) -> bool {
-        self.init
-            .pointer(&format!("/agentCapabilities/sessionCapabilities/{name}"))
-            .is_some_and(|v| !v.is_null())
+        has_capability(&self.init, name)
     }
 
     pub fn supports_load(&self) -> bool {
-        self.init
-            .pointer("/agentCapabilities/loadSession")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        supports_load(&self.init)
     }
 
     /// `session/list` on the agent, when it advertises it.
@@ -222,6 +287,17 @@ impl AgentConn {
             }
         }
     }
+}
+
+fn has_capability(init: &Value, name: &str) -> bool {
+    init.pointer(&format!("/agentCapabilities/sessionCapabilities/{name}"))
+        .is_some_and(|v| !v.is_null())
+}
+
+fn supports_load(init: &Value) -> bool {
+    init.pointer("/agentCapabilities/loadSession")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 async fn timed(

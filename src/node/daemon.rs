@@ -25,7 +25,7 @@ pub struct DaemonOptions {
 impl Node {
     /// What presence says of this node: its name, agents, and sessions with their status.
     pub fn presence(&self) -> Value {
-        let listed = self.list();
+        let listed = self.list(false);
         let sessions: Vec<Value> = listed["sessions"]
             .as_array()
             .into_iter()

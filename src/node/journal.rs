@@ -16,6 +16,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 enum Job {
     Write(Arc<Target>, Vec<u8>),
+    /// Opens the file (appending), writes, closes: for files written rarely and compacted by
+    /// renaming (the session index), where a long-held descriptor would outlive the rename.
+    AppendTo(PathBuf, Vec<u8>),
     Flush(mpsc::SyncSender<()>),
 }
 
@@ -35,6 +38,7 @@ fn writer() -> &'static Mutex<mpsc::Sender<Job>> {
                 for job in rx {
                     match job {
                         Job::Write(target, line) => target.write(&line),
+                        Job::AppendTo(path, line) => append_to(&path, &line),
                         Job::Flush(done) => {
                             let _ = done.send(());
                         }
@@ -51,6 +55,31 @@ fn writer() -> &'static Mutex<mpsc::Sender<Job>> {
 fn submit(job: Job) -> bool {
     let tx = writer().lock().unwrap_or_else(|e| e.into_inner());
     tx.send(job).is_ok()
+}
+
+fn append_to(path: &Path, line: &[u8]) {
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        })
+        .and_then(|mut f| f.write_all(line));
+    if let Err(e) = written {
+        tracing::error!(path = %path.display(), error = %e, "could not append to the file");
+    }
+}
+
+/// Appends `line` to `path` on the writer thread (opening and closing it each time), in order
+/// with every other record.
+pub fn append_line(path: &Path, mut line: Vec<u8>) {
+    line.push(b'\n');
+    if !submit(Job::AppendTo(path.to_owned(), line)) {
+        tracing::error!(path = %path.display(), "the journal writer is gone; record dropped");
+    }
 }
 
 /// Waits until every record appended so far (by any journal) has been written.

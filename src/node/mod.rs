@@ -9,15 +9,18 @@
 //! frames into typed [`client::NodeEvent`]s for the UI or the headless runner.
 
 pub mod agent;
+mod catalog;
 pub mod client;
 pub mod connectors;
 pub mod daemon;
 pub mod fs;
+pub mod index;
 pub mod journal;
 pub mod local;
 pub mod outbox;
 mod relay;
 mod remote;
+mod reopen;
 pub mod server;
 mod session;
 

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 pub(super) async fn run(session: Arc<NodeSession>, mut incoming: AgentEvents) {
     // Waiters on `handled` are released however this ends.
     let _finish = session.handled.finish_on_drop();
+    session.handled.bump_by(incoming.dropped);
     while let Some(item) = incoming.recv().await {
         match item {
             Incoming::Notification { method: m, params } if m == method::SESSION_UPDATE => {
@@ -75,8 +76,34 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
         return;
     }
     let update = params.get("update").cloned().unwrap_or(Value::Null);
+    if session.replaying_history() && is_history(&update) {
+        // A loaded session's history, sent after the load's answer: the client has it
+        // from the journal already.
+        return;
+    }
+    if update.get("sessionUpdate").and_then(Value::as_str) == Some("session_info_update") {
+        if let Some(title) = update.get("title").and_then(Value::as_str) {
+            session.agent_title(title);
+        }
+    }
     let seq = session.out.emit(method::SESSION_UPDATE, params, None).await;
     session.journal.append_seq("update", update, seq);
+}
+
+/// Whether an update is conversation content (what `session/load` replays), as opposed to
+/// session state (commands, mode, title, usage) that stays current.
+fn is_history(update: &Value) -> bool {
+    matches!(
+        update.get("sessionUpdate").and_then(Value::as_str),
+        Some(
+            "user_message_chunk"
+                | "agent_message_chunk"
+                | "agent_thought_chunk"
+                | "tool_call"
+                | "tool_call_update"
+                | "plan"
+        )
+    )
 }
 
 /// A permission request must carry an object with an `options` array.

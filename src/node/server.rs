@@ -7,11 +7,13 @@
 
 use super::agent::AgentConn;
 use super::connectors::Connectors;
+use super::index::Index;
 use super::journal::Journal;
 use super::outbox::{Conn, ConnId};
 use super::relay;
 use super::session::{NodeSession, SessionSpec};
 use crate::config::{NodeConfig, Paths};
+use crate::node_api::ErrorKind;
 use crate::protocol::acp::{method, praxis_meta, set_field, PROTOCOL_VERSION};
 use crate::protocol::{Id, Incoming, Peer, RpcError};
 use crate::wire::Transport;
@@ -62,6 +64,10 @@ pub enum OnClose {
 pub struct Node {
     pub settings: NodeSettings,
     sessions: Mutex<HashMap<String, Arc<NodeSession>>>,
+    /// Every session this node ever ran (its history).
+    pub(super) index: Arc<Mutex<Index>>,
+    /// Held while a session is being reopened, so two clients cannot reopen it twice.
+    pub(super) reopening: tokio::sync::Mutex<()>,
     next_conn: AtomicU64,
     /// When set, every command must carry it in `_meta.praxis.token`.
     token: Option<String>,
@@ -69,27 +75,31 @@ pub struct Node {
 
 impl Node {
     pub fn new(settings: NodeSettings, token: Option<String>) -> Arc<Node> {
+        let index = Index::open(&settings.paths, &settings.name);
         Arc::new(Node {
             settings,
             sessions: Mutex::new(HashMap::new()),
+            index: Arc::new(Mutex::new(index)),
+            reopening: tokio::sync::Mutex::new(()),
             next_conn: AtomicU64::new(1),
             token: token.filter(|t| !t.is_empty()),
         })
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<NodeSession>>> {
+    pub(super) fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<NodeSession>>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The session a command names (by its id or any unique prefix of it), when it runs here.
     fn session(&self, params: &Value) -> Result<Arc<NodeSession>, RpcError> {
-        let id = params
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::invalid_params("missing sessionId"))?;
-        self.sessions()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| RpcError::not_found(format!("no session {id} on this node")))
+        let id = self.resolve(params)?;
+        if let Some(s) = self.sessions().get(&id).cloned() {
+            return Ok(s);
+        }
+        Err(RpcError::not_found(format!(
+            "session {id} has ended; reopen it first (Enter in the Active Sessions overlay, or praxis --resume {})",
+            &id[..id.len().min(8)]
+        )))
     }
 
     /// Every session, live or ended (ended ones stay listed until closed).
@@ -217,11 +227,8 @@ impl Node {
                 Ok(s) => s.set_mode(params).await,
                 Err(e) => Err(e),
             },
-            method::SESSION_LIST => Ok(self.list()),
-            method::SESSION_RESUME => match self.session(&params) {
-                Ok(s) => self.resume(&s, conn.clone(), &params).await,
-                Err(e) => Err(e),
-            },
+            method::SESSION_LIST => Ok(self.list(true)),
+            method::SESSION_RESUME => self.resume(conn.clone(), &params).await,
             method::PRAXIS_DETACH => match self.session(&params) {
                 Ok(s) => {
                     s.out.detach(conn.id).await;
@@ -229,10 +236,12 @@ impl Node {
                 }
                 Err(e) => Err(e),
             },
-            method::SESSION_CLOSE => match self.session(&params) {
-                Ok(s) => {
-                    self.sessions().remove(&s.spec.id);
-                    s.close().await;
+            method::SESSION_CLOSE => match self.resolve(&params) {
+                Ok(id) => {
+                    let live = self.sessions().remove(&id);
+                    if let Some(s) = live {
+                        s.close().await;
+                    }
                     Ok(json!({}))
                 }
                 Err(e) => Err(e),
@@ -251,10 +260,17 @@ impl Node {
 
     /// A session's transcript, rendered from its journal (live or ended sessions alike).
     async fn transcript(&self, params: &Value) -> Result<Value, RpcError> {
-        let id = params
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::invalid_params("missing sessionId"))?;
+        let id = match self.resolve(params) {
+            Ok(id) => id,
+            // A journal the index does not know (written elsewhere): by its full name.
+            Err(e) if ErrorKind::of(&e) == ErrorKind::NotFound => params
+                .get("sessionId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            Err(e) => return Err(e),
+        };
+        let id = id.as_str();
         let plain = !id.is_empty()
             && id.len() <= 128
             && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -368,7 +384,7 @@ impl Node {
             grace: self.settings.cancel_grace,
         };
         let journal = Journal::open(&self.settings.paths.sessions_dir(), &session_id);
-        let session = NodeSession::new(spec, agent, journal);
+        let session = NodeSession::new(spec, agent, journal, self.index.clone(), None);
         // The creator watches it from its first frame.
         let _ = session.out.attach(conn.clone(), 0).await;
         self.sessions().insert(session_id.clone(), session.clone());
@@ -399,49 +415,6 @@ impl Node {
             session.notice("warning", p).await;
         }
         tokio::spawn(relay::run(session, agent_events));
-    }
-
-    /// `session/resume`: attach this connection, replaying what it has not seen
-    /// (`_meta.praxis.afterSeq`, 0 or absent: everything), then follow live.
-    async fn resume(
-        &self,
-        s: &Arc<NodeSession>,
-        conn: Conn,
-        params: &Value,
-    ) -> Result<Value, RpcError> {
-        let after = praxis_meta(params, "afterSeq")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        let attached = s.out.attach(conn, after).await?;
-        let mut answer = json!({ "_meta": s.summary()["_meta"].clone() });
-        if let Some(p) = answer
-            .pointer_mut("/_meta/praxis")
-            .and_then(Value::as_object_mut)
-        {
-            p.insert("lastSeq".into(), json!(attached.last_seq));
-            p.insert("replayed".into(), json!(attached.replayed));
-            p.insert("cwd".into(), json!(s.spec.cwd));
-        }
-        Ok(answer)
-    }
-
-    /// Every session's summary. Never waits on a session (presence calls it too).
-    pub fn list(&self) -> Value {
-        let all = self.all_sessions();
-        let mut sessions = Vec::with_capacity(all.len());
-        for s in all {
-            let mut v = s.summary();
-            if let Some(p) = v
-                .pointer_mut("/_meta/praxis")
-                .and_then(Value::as_object_mut)
-            {
-                p.insert("lastSeq".into(), json!(s.out.last_seq()));
-                p.insert("attached".into(), json!(s.out.attached()));
-            }
-            sessions.push(v);
-        }
-        sessions.sort_by_key(|s| s.pointer("/_meta/praxis/createdAt").and_then(Value::as_u64));
-        json!({ "sessions": sessions })
     }
 }
 

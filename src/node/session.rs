@@ -6,6 +6,7 @@
 //! objects are refused with an error (requests) or left alone (answers).
 
 use super::agent::AgentConn;
+use super::index::{self, Index};
 use super::journal::{now_ms, Journal};
 use super::outbox::{ConnId, Outbox};
 use crate::node_api::SessionStatus;
@@ -36,44 +37,98 @@ pub(super) struct Inner {
     /// Signals the permission request waiting on the client to give up (cancel).
     pub permission_waiters: Vec<oneshot::Sender<()>>,
     pub closing: bool,
+    pub title: Option<String>,
+    pub title_from_agent: bool,
+    pub last_activity_ms: u64,
+    pub ended_ms: Option<u64>,
 }
 
 pub(super) struct NodeSession {
     pub spec: SessionSpec,
     pub created_ms: u64,
     yolo: AtomicBool,
+    /// The agent loaded this session (`session/load`) and no prompt was sent since: the
+    /// conversation content it sends now is the history it replays, which is dropped.
+    loading_history: AtomicBool,
     pub(super) agent: AgentConn,
     /// Where client-bound frames go (every attached connection, and the replay log).
     pub(super) out: Arc<Outbox>,
     pub(super) journal: Journal,
     inner: Mutex<Inner>,
+    /// The node's session index (title, status and activity are kept there too).
+    index: Arc<Mutex<Index>>,
     /// How many agent frames the relay has handled (keeps a prompt's end behind its updates).
     pub(super) handled: Handled,
 }
 
 impl NodeSession {
-    pub fn new(spec: SessionSpec, agent: AgentConn, journal: Journal) -> Arc<NodeSession> {
-        journal.append(
-            "created",
-            json!({
-                "sessionId": spec.id, "connector": spec.connector, "cwd": spec.cwd,
-                "yolo": spec.yolo, "promptTimeoutSecs": spec.timeout.as_secs(),
-                "agentSessionId": agent.session_id, "agentInfo": agent.init.get("agentInfo"),
-            }),
-        );
+    /// A session for `agent`. `earlier` is the index entry of the session it continues
+    /// (a reopen: same id and journal), None for a new one.
+    pub fn new(
+        spec: SessionSpec,
+        agent: AgentConn,
+        journal: Journal,
+        index: Arc<Mutex<Index>>,
+        earlier: Option<index::Entry>,
+    ) -> Arc<NodeSession> {
+        let now = now_ms();
+        let record = json!({
+            "sessionId": spec.id, "connector": spec.connector, "cwd": spec.cwd,
+            "yolo": spec.yolo, "promptTimeoutSecs": spec.timeout.as_secs(),
+            "agentSessionId": agent.session_id, "agentInfo": agent.init.get("agentInfo"),
+        });
+        let entry = match earlier {
+            Some(mut e) => {
+                journal.append("reopened", record);
+                e.status = SessionStatus::Idle;
+                e.reason = None;
+                e.ended_ms = None;
+                e.last_activity_ms = now;
+                e.pid = Some(std::process::id());
+                e
+            }
+            None => {
+                journal.append("created", record);
+                index::Entry {
+                    id: spec.id.clone(),
+                    connector: spec.connector.clone(),
+                    cwd: spec.cwd.clone(),
+                    created_ms: now,
+                    yolo: spec.yolo,
+                    prompt_timeout_secs: Some(spec.timeout.as_secs()),
+                    title: None,
+                    title_from_agent: false,
+                    last_activity_ms: now,
+                    status: SessionStatus::Idle,
+                    reason: None,
+                    ended_ms: None,
+                    pid: Some(std::process::id()),
+                }
+            }
+        };
+        let inner = Inner {
+            status: SessionStatus::Idle,
+            reason: None,
+            permission_waiters: Vec::new(),
+            closing: false,
+            title: entry.title.clone(),
+            title_from_agent: entry.title_from_agent,
+            last_activity_ms: now,
+            ended_ms: None,
+        };
+        let created_ms = entry.created_ms;
+        lock_index(&index).put(entry);
+        let loading_history = agent.continued == super::agent::Continued::Loaded;
         Arc::new(NodeSession {
             yolo: AtomicBool::new(spec.yolo),
+            loading_history: AtomicBool::new(loading_history),
             out: Outbox::new(&spec.id),
             spec,
-            created_ms: now_ms(),
+            created_ms,
             agent,
             journal,
-            inner: Mutex::new(Inner {
-                status: SessionStatus::Idle,
-                reason: None,
-                permission_waiters: Vec::new(),
-                closing: false,
-            }),
+            inner: Mutex::new(inner),
+            index,
             handled: Handled::default(),
         })
     }
@@ -99,9 +154,56 @@ impl NodeSession {
         &self.agent.new_session
     }
 
+    pub(super) fn replaying_history(&self) -> bool {
+        self.loading_history.load(Ordering::Relaxed)
+    }
+
     pub fn set_yolo(&self, on: bool) {
         self.yolo.store(on, Ordering::Relaxed);
         self.journal.append("option", json!({ "yolo": on }));
+        lock_index(&self.index).update(&self.spec.id, |e| e.yolo = on);
+    }
+
+    /// Keeps the session's title, activity and status in the node's index.
+    fn touch(&self, title: Option<(String, bool)>) {
+        let (title, from_agent, status, reason, last, ended) = {
+            let mut i = self.lock();
+            i.last_activity_ms = now_ms();
+            if let Some((t, agent)) = title {
+                // The agent's title wins over the first prompt's; a later prompt changes nothing.
+                if agent || i.title.is_none() {
+                    i.title = Some(t);
+                    i.title_from_agent = agent;
+                }
+            }
+            if !i.status.is_live() && i.ended_ms.is_none() {
+                i.ended_ms = Some(i.last_activity_ms);
+            }
+            (
+                i.title.clone(),
+                i.title_from_agent,
+                i.status,
+                i.reason.clone(),
+                i.last_activity_ms,
+                i.ended_ms,
+            )
+        };
+        lock_index(&self.index).update(&self.spec.id, |e| {
+            e.title = title;
+            e.title_from_agent = from_agent;
+            e.status = status;
+            e.reason = reason;
+            e.last_activity_ms = last;
+            e.ended_ms = ended;
+        });
+    }
+
+    /// The agent named the session (`session_info_update`).
+    pub(super) fn agent_title(&self, title: &str) {
+        let title = index::clip_title(title);
+        if !title.is_empty() {
+            self.touch(Some((title, true)));
+        }
     }
 
     /// Moves to `status` (unless the session already ended) and tells the client.
@@ -114,6 +216,7 @@ impl NodeSession {
             i.status = status;
             i.reason = reason.clone();
         }
+        self.touch(None);
         let data = json!({ "sessionId": self.spec.id, "status": status, "reason": reason });
         self.journal.append("status", data.clone());
         self.out.emit(method::PRAXIS_STATUS, data, None).await;
@@ -156,8 +259,10 @@ impl NodeSession {
         set_field(&mut params, "sessionId", json!(self.agent.session_id))
             .map_err(RpcError::invalid_params)?;
         self.set_status(SessionStatus::Working, None).await;
+        self.loading_history.store(false, Ordering::Relaxed);
         let prompt = params.get("prompt").cloned().unwrap_or(Value::Null);
         self.journal.append("prompt", prompt.clone());
+        self.touch(index::title_of_prompt(&prompt).map(|t| (t, false)));
         self.out
             .emit(
                 method::PRAXIS_PROMPTED,
@@ -274,8 +379,11 @@ impl NodeSession {
             .await;
         {
             let mut i = self.lock();
-            i.status = SessionStatus::Closed;
+            if i.status.is_live() {
+                i.status = SessionStatus::Closed;
+            }
         }
+        self.touch(None);
         let data =
             json!({ "sessionId": self.spec.id, "status": SessionStatus::Closed, "reason": null });
         self.journal.append("status", data.clone());
@@ -284,7 +392,17 @@ impl NodeSession {
 
     /// The `session/list` entry for this session.
     pub fn summary(&self) -> Value {
-        let (status, reason) = self.status();
+        let (status, reason, title, last, ended) = {
+            let i = self.lock();
+            let t = i.title.clone();
+            (
+                i.status,
+                i.reason.clone(),
+                t,
+                i.last_activity_ms,
+                i.ended_ms,
+            )
+        };
         json!({
             "sessionId": self.spec.id,
             "cwd": self.spec.cwd,
@@ -294,10 +412,17 @@ impl NodeSession {
                 "reason": reason,
                 "yolo": self.yolo(),
                 "createdAt": self.created_ms,
+                "title": title,
+                "lastActivityAt": last,
+                "endedAt": ended,
                 "journal": self.journal.path(),
             }},
         })
     }
+}
+
+pub(super) fn lock_index(index: &Mutex<Index>) -> std::sync::MutexGuard<'_, Index> {
+    index.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// "an array", "a string", ... for error messages about foreign JSON.

@@ -79,6 +79,13 @@ impl Handled {
         self.0.send_modify(|n| *n += 1);
     }
 
+    /// Counts `n` items handled at once (items dropped before they reached the consumer).
+    pub fn bump_by(&self, n: u64) {
+        if n > 0 {
+            self.0.send_modify(|c| *c += n);
+        }
+    }
+
     /// Waits until `seq` items have been handled, or the consumer is gone.
     pub async fn reach(&self, seq: u64) {
         let mut rx = self.0.subscribe();

@@ -20,6 +20,7 @@ pub struct TestNode {
     pub events: Receiver<NodeEvent>,
     pub dir: tempfile::TempDir,
     pub paths: Paths,
+    pub settings: NodeSettings,
 }
 
 /// The demo agent as `demo`, plus `extra` connectors.
@@ -42,7 +43,7 @@ pub async fn start(connectors: Connectors, timeout: Duration, grace: Duration) -
         prompt_timeout: timeout,
         cancel_grace: grace,
     };
-    let (client, events) = NodeClient::connect(LocalNode::start(settings))
+    let (client, events) = NodeClient::connect(LocalNode::start(settings.clone()))
         .await
         .unwrap();
     std::fs::create_dir_all(dir.path().join("work")).unwrap();
@@ -51,6 +52,7 @@ pub async fn start(connectors: Connectors, timeout: Duration, grace: Duration) -
         events,
         dir,
         paths,
+        settings,
     }
 }
 
@@ -64,6 +66,31 @@ pub async fn start_demo() -> TestNode {
 }
 
 impl TestNode {
+    /// The app quits and starts again: this node's client goes (its sessions close) and a
+    /// new node starts over the same data dir, as after a restart of praxis.
+    pub async fn restart(self) -> TestNode {
+        let TestNode {
+            client,
+            events,
+            dir,
+            paths,
+            settings,
+        } = self;
+        drop(client);
+        drop(events);
+        praxis::node::journal::flush_all();
+        let (client, events) = NodeClient::connect(LocalNode::start(settings.clone()))
+            .await
+            .unwrap();
+        TestNode {
+            client,
+            events,
+            dir,
+            paths,
+            settings,
+        }
+    }
+
     pub fn work_dir(&self) -> PathBuf {
         self.dir.path().join("work")
     }

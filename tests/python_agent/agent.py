@@ -7,26 +7,33 @@ Behaviour by prompt text:
   "permission" -> session/request_permission (toolCallId t1), then "permission: <optionId|cancelled>"
   anything else-> "echo: <text>" streamed as 3 chunks, stopReason "end_turn"
 PYAGENT_REQUIRE_AUTH=1 -> advertises authMethod "api-key"; session/new and authenticate fail with -32000.
+PYAGENT_LOAD=1 -> advertises loadSession; session/load replays "history: earlier answer" (a
+                  client that already has the history must drop it), then answers; prompts in a
+                  loaded session echo as "echo (loaded <sessionId>): <text>".
 """
 import asyncio
 import os
 import uuid
 
 import acp
-from acp import PROTOCOL_VERSION, InitializeResponse, NewSessionResponse, PromptResponse, RequestError
-from acp.schema import AuthMethodAgent, Implementation, PermissionOption, ToolCallUpdate
+from acp import (PROTOCOL_VERSION, InitializeResponse, LoadSessionResponse, NewSessionResponse,
+                 PromptResponse, RequestError)
+from acp.schema import AgentCapabilities, AuthMethodAgent, Implementation, PermissionOption, ToolCallUpdate
 
 REQUIRE_AUTH = os.environ.get("PYAGENT_REQUIRE_AUTH") == "1"
+LOAD = os.environ.get("PYAGENT_LOAD") == "1"
 
 
 class TestAgent:
     def on_connect(self, conn):
         self.conn = conn
         self.cancels: dict[str, asyncio.Event] = {}
+        self.loaded: set[str] = set()
 
     async def initialize(self, protocol_version, client_capabilities=None, client_info=None, **kw):
         auth = [AuthMethodAgent(id="api-key", name="API key")] if REQUIRE_AUTH else []
         return InitializeResponse(protocol_version=PROTOCOL_VERSION, auth_methods=auth,
+                                  agent_capabilities=AgentCapabilities(load_session=LOAD),
                                   agent_info=Implementation(name="praxis-pyagent", version="0.1.0"))
 
     async def authenticate(self, method_id, **kw):
@@ -38,6 +45,14 @@ class TestAgent:
         sid = uuid.uuid4().hex
         self.cancels[sid] = asyncio.Event()
         return NewSessionResponse(session_id=sid)
+
+    async def load_session(self, cwd, session_id, mcp_servers=None, **kw):
+        if not LOAD:
+            raise RequestError.method_not_found("session/load")
+        self.cancels[session_id] = asyncio.Event()
+        self.loaded.add(session_id)
+        await self.say(session_id, "history: earlier answer")
+        return LoadSessionResponse()
 
     async def cancel(self, session_id, **kw):
         if session_id in self.cancels:
@@ -72,7 +87,7 @@ class TestAgent:
                 return PromptResponse(stop_reason="cancelled")
             await self.say(session_id, f"permission: {resp.outcome.option_id}")
             return PromptResponse(stop_reason="end_turn")
-        msg = f"echo: {text}"
+        msg = f"echo (loaded {session_id}): {text}" if session_id in self.loaded else f"echo: {text}"
         third = max(1, len(msg) // 3)
         for part in (msg[:third], msg[third:2 * third], msg[2 * third:]):
             if part:
