@@ -14,13 +14,22 @@ use std::process::ExitCode;
 #[command(
     name = "praxis",
     version,
-    about = "A terminal chat client for ACP agents"
+    about = "A terminal chat client for ACP agents",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     /// Show the broker and every node that answers (agents, sessions by status), or the
     /// local node daemon when no broker is configured; exits 3 when unreachable.
     #[arg(long)]
     status: bool,
+    /// Open the most recent session (of the current directory when there is one) instead of
+    /// starting a new one.
+    #[arg(long = "continue", short = 'c', conflicts_with = "resume")]
+    continue_: bool,
+    /// Open the Active Sessions overlay on every earlier session; with an id (any unique
+    /// prefix, as the overlay shows it), open that session.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -260,8 +269,14 @@ fn main() -> ExitCode {
                 Err(e) => (Config::default(), vec![format!("{e} (using the defaults)")]),
             };
             let settings = node_settings(&config, paths.clone());
+            let launch = match (cli.continue_, cli.resume) {
+                (true, _) => Some(praxis::state::Launch::Continue),
+                (false, Some(id)) if id.is_empty() => Some(praxis::state::Launch::Resume(None)),
+                (false, Some(id)) => Some(praxis::state::Launch::Resume(Some(id))),
+                (false, None) => None,
+            };
             match runtime.block_on(praxis::runtime::run(
-                config, paths, settings, warnings, started,
+                config, paths, settings, warnings, started, launch,
             )) {
                 Ok(None) => 0,
                 Ok(Some(signal)) => 128 + signal.number(),

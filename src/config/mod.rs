@@ -76,6 +76,27 @@ pub struct UiConfig {
     pub theme: String,
     /// Keymap name (a file in `keymaps/`).
     pub keymap: String,
+    /// How a session that is not on screen gets your attention.
+    pub notify: Notify,
+    /// How long an ended session stays among the live ones in the Active Sessions overlay
+    /// before it moves to the history, in minutes.
+    pub ended_keep_minutes: u64,
+}
+
+/// `notify` in config.toml: how a background session that needs you, or whose turn ended,
+/// is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    /// OSC 9 (a desktop notification) in terminals known to show it, else the bell.
+    #[default]
+    Auto,
+    /// The terminal bell (BEL).
+    Bell,
+    /// OSC 9 with the session's title and what happened.
+    Osc9,
+    /// Nothing but the status bar's count.
+    Off,
 }
 
 impl Default for NodeConfig {
@@ -94,6 +115,8 @@ impl Default for UiConfig {
         Self {
             theme: "dark".into(),
             keymap: "default".into(),
+            notify: Notify::Auto,
+            ended_keep_minutes: 30,
         }
     }
 }
@@ -108,6 +131,8 @@ struct File {
     agents: BTreeMap<String, AgentDef>,
     theme: String,
     keymap: String,
+    notify: Notify,
+    ended_keep_minutes: u64,
     broker: Option<String>,
     node_token: Option<String>,
     node_name: Option<String>,
@@ -123,6 +148,8 @@ impl Default for File {
             agents: node.agents,
             theme: ui.theme,
             keymap: ui.keymap,
+            notify: ui.notify,
+            ended_keep_minutes: ui.ended_keep_minutes,
             broker: None,
             node_token: None,
             node_name: None,
@@ -142,6 +169,8 @@ impl From<File> for Config {
             ui: UiConfig {
                 theme: f.theme,
                 keymap: f.keymap,
+                notify: f.notify,
+                ended_keep_minutes: f.ended_keep_minutes,
             },
             remote: RemoteConfig {
                 broker: f.broker,
@@ -275,6 +304,21 @@ env = { GEMINI_API_KEY = "k" }
         .to_string();
         assert!(err.starts_with("/c/config.toml: line 3"), "{err}");
         assert!(err.contains("comand"), "{err}");
+    }
+
+    #[test]
+    fn notify_and_the_ended_window_are_read_and_checked() {
+        let c = Config::parse(
+            "notify = \"bell\"\nended_keep_minutes = 5\n",
+            Path::new("c"),
+        )
+        .unwrap();
+        assert_eq!((c.ui.notify, c.ui.ended_keep_minutes), (Notify::Bell, 5));
+        assert_eq!(Config::default().ui.notify, Notify::Auto);
+        let err = Config::parse("notify = \"loud\"\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1") && err.contains("loud"), "{err}");
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub(super) fn run_effect(
             });
         }
         Effect::SetTheme(_) | Effect::Quit => {}
+        // Written by the loop (it knows the notification style).
         Effect::Notify { .. } => {}
     }
 }

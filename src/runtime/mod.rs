@@ -10,7 +10,10 @@
 //! events before it looks at the keyboard and draws again, and the event stream is bounded,
 //! so a fast agent waits for the screen instead of filling memory.
 
+use std::io::Write;
+
 mod effects;
+mod notify;
 mod remote;
 mod term_input;
 
@@ -100,8 +103,11 @@ impl Drop for TerminalGuard {
 
 /// Leaves the terminal as it was (idempotent).
 pub fn restore() {
-    TUI_ACTIVE.store(false, Ordering::SeqCst);
+    let was_active = TUI_ACTIVE.swap(false, Ordering::SeqCst);
     let mut out = std::io::stdout();
+    if was_active {
+        let _ = out.write_all(notify::POP_TITLE);
+    }
     let _ = execute!(out, event::PopKeyboardEnhancementFlags);
     let _ = execute!(
         out,
@@ -121,6 +127,7 @@ pub async fn run(
     settings: NodeSettings,
     warnings: Vec<String>,
     started: Instant,
+    launch: Option<state::Launch>,
 ) -> anyhow::Result<Option<crate::signals::Signal>> {
     let names = state::command::names();
     let (keymap, keymap_err) =
@@ -141,6 +148,12 @@ pub async fn run(
         yolo: false,
         prompt_timeout_secs: None,
     });
+    // `--continue` / `--resume` are applied once the local node has listed its sessions;
+    // `auto_start` stays as the fallback when there is nothing to continue.
+    app.launch = launch;
+    app.notify = config.ui.notify != crate::config::Notify::Off;
+    app.ended_keep_ms = config.ui.ended_keep_minutes.saturating_mul(60_000);
+    let notify_style = notify::Style::from_env(config.ui.notify);
     app.history = crate::history::load(&paths.history_file(), state::HISTORY_LIMIT);
     app.themes = crate::ui::theme::Theme::available(&paths.config_dir);
     for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
@@ -157,6 +170,8 @@ pub async fn run(
     let _guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
+    notify::write(notify::PUSH_TITLE);
+    let mut shown_title = String::new();
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut nodes: Vec<Option<NodeClient>> = Vec::new();
@@ -213,7 +228,7 @@ pub async fn run(
                     key_waiting.get_or_insert_with(Instant::now);
                 }
                 if let Some(a) = action {
-                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                     dirty = true;
                 }
             }
@@ -224,7 +239,7 @@ pub async fn run(
             }
             Some((node, event)) = recv_node(&mut node_events) => {
                 let mut bytes = text_len(&event);
-                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
@@ -233,7 +248,7 @@ pub async fn run(
                     }
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     bytes += text_len(&event);
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 }
                 dirty = true;
             }
@@ -252,7 +267,7 @@ pub async fn run(
                     remote: true,
                 };
                 nodes[j.node] = Some(j.client);
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 dirty = true;
             }
             Some(action) = rx.recv() => {
@@ -262,18 +277,18 @@ pub async fn run(
                 let queued = node_events.as_ref().map_or(0, |rx| rx.len());
                 for _ in 0..queued {
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 }
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 // Drain what is already queued so a burst of chunks costs one frame.
                 while let Ok(more) = rx.try_recv() {
-                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 }
                 dirty = true;
             }
             _ = clock.tick() => {
                 let now_ms = epoch_ms + start.elapsed().as_millis() as u64;
-                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache });
+                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
@@ -305,6 +320,11 @@ pub async fn run(
                 );
             }
             dirty = false;
+            let title = state::terminal_title(&app);
+            if title != shown_title {
+                notify::write(&notify::title(&title));
+                shown_title = title;
+            }
             if layout != app.layout {
                 state::update(
                     &mut app,
@@ -323,11 +343,15 @@ pub async fn run(
     drop(node_events);
     // Sessions of the in-process node end with it; remote ones keep running (dropping the
     // connection detaches from them).
-    let closing = app.sessions.iter().filter(|s| s.node == 0).filter_map(|s| {
-        let client = nodes.get(s.node)?.clone()?;
-        let id = s.id.clone();
-        Some(async move { client.close(&id).await })
-    });
+    let closing = app
+        .sessions
+        .iter()
+        .filter(|s| s.node == 0 && s.status.is_live())
+        .filter_map(|s| {
+            let client = nodes.get(s.node)?.clone()?;
+            let id = s.id.clone();
+            Some(async move { client.close(&id).await })
+        });
     let _ = tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(closing)).await;
     Ok(ended_by)
 }
@@ -365,6 +389,11 @@ fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
             }
             continue;
         }
+        if let Effect::Notify { title, body } = &effect {
+            // Between frames: the terminal's buffer is flushed after every draw.
+            notify::write(&notify::notification(cx.notify, title, body));
+            continue;
+        }
         run_effect(effect, cx.nodes, cx.tx, cx.paths);
     }
 }
@@ -375,4 +404,5 @@ struct Cx<'a> {
     tx: &'a mpsc::UnboundedSender<Action>,
     paths: &'a Paths,
     cache: &'a mut UiCache,
+    notify: notify::Style,
 }
