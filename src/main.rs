@@ -65,7 +65,7 @@ enum Command {
     },
     /// Export a session's transcript (Markdown) from its journal.
     Transcript {
-        /// The session id (as shown by praxis, or the journal file's name).
+        /// The session id, or any unique prefix of it (the 8 characters praxis shows).
         session: String,
         /// Where to write it (default: stdout).
         #[arg(long, short)]
@@ -309,7 +309,13 @@ fn node_settings(config: &Config, paths: Paths) -> NodeSettings {
 }
 
 fn export_transcript(paths: &Paths, session: &str, output: Option<PathBuf>) -> i32 {
-    let file = paths.sessions_dir().join(format!("{session}.jsonl"));
+    let file = match praxis::node::journal::find(&paths.sessions_dir(), session) {
+        Ok(f) => f,
+        Err(e) => {
+            say(&e);
+            return 2;
+        }
+    };
     let journal = match std::fs::read_to_string(&file) {
         Ok(j) => j,
         Err(e) => {

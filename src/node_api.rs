@@ -39,6 +39,18 @@ impl SessionStatus {
         )
     }
 
+    /// The wire name (`needs_permission`), as serde writes it.
+    pub fn label_wire(self) -> &'static str {
+        match self {
+            SessionStatus::Initializing => "initializing",
+            SessionStatus::Idle => "idle",
+            SessionStatus::Working => "working",
+            SessionStatus::NeedsPermission => "needs_permission",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Closed => "closed",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             SessionStatus::Initializing => "initializing",
@@ -294,6 +306,14 @@ mod tests {
             StopReason::Other("paused".into())
         );
         assert!(StopReason::EndTurn == "end_turn");
+    }
+
+    #[test]
+    fn wire_labels_are_what_serde_writes() {
+        use SessionStatus::*;
+        for s in [Initializing, Idle, Working, NeedsPermission, Failed, Closed] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.label_wire());
+        }
     }
 
     #[test]

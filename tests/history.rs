@@ -41,11 +41,10 @@ async fn a_session_is_listed_after_a_restart_and_reopens_by_its_short_id() {
     assert_eq!(past.title.as_deref(), Some("/echo first answer"));
     assert_eq!(past.status, SessionStatus::Closed);
     assert!(past.ended_ms.is_some() && past.last_activity_ms >= past.created_ms);
-    let closed = list
-        .iter()
-        .find(|p| p.session_id == other)
-        .expect("the closed one too");
-    assert_eq!(closed.title, None, "no prompt, no title");
+    assert!(
+        list.iter().all(|p| p.session_id != other),
+        "a session never given a prompt is nothing to find again"
+    );
 
     // The transcript and a reopen take the 8 characters the UI shows.
     let md = node.client.transcript(&s[..8]).await.unwrap();

@@ -130,35 +130,31 @@ impl Node {
     /// (from its index). Never waits on a session (presence calls it too, without history).
     pub fn list(&self, history: bool) -> Value {
         let all = self.all_sessions();
-        let mut sessions = Vec::with_capacity(all.len());
+        // (created, summary): sorted by a plain key, not by looking into each value.
+        let mut rows: Vec<(u64, Value)> = Vec::with_capacity(all.len());
         if history {
             let live: std::collections::HashSet<&str> =
                 all.iter().map(|s| s.spec.id.as_str()).collect();
             let index = lock_index(&self.index);
             for e in index.entries() {
-                if live.contains(e.id.as_str()) {
+                // Running here; or never given a prompt: nothing to find again.
+                if live.contains(e.id.as_str()) || e.title.is_none() {
+                    continue;
+                }
+                if !e.status.is_live() {
+                    rows.push((e.created_ms, e.summary()));
                     continue;
                 }
                 // Left "live" by a process that still runs: that process's, not history.
-                if e.status.is_live() && e.pid.is_some_and(super::index::other_process_alive) {
+                if e.pid.is_some_and(super::index::other_process_alive) {
                     continue;
                 }
-                let mut v = e.summary();
-                if e.status.is_live() {
-                    // Its process ended without closing it (killed, or a crash).
-                    if let Some(p) = v
-                        .pointer_mut("/_meta/praxis")
-                        .and_then(Value::as_object_mut)
-                    {
-                        p.insert("status".into(), json!(SessionStatus::Closed));
-                        p.insert(
-                            "reason".into(),
-                            json!("its node stopped without closing it"),
-                        );
-                        p.insert("endedAt".into(), json!(e.last_activity_ms));
-                    }
-                }
-                sessions.push(v);
+                // Its process ended without closing it (killed, or a crash).
+                let mut ended = e.clone();
+                ended.status = SessionStatus::Closed;
+                ended.reason = Some("its node stopped without closing it".into());
+                ended.ended_ms = Some(e.last_activity_ms);
+                rows.push((e.created_ms, ended.summary()));
             }
         }
         for s in all {
@@ -170,9 +166,10 @@ impl Node {
                 p.insert("lastSeq".into(), json!(s.out.last_seq()));
                 p.insert("attached".into(), json!(s.out.attached()));
             }
-            sessions.push(v);
+            rows.push((s.created_ms, v));
         }
-        sessions.sort_by_key(|s| s.pointer("/_meta/praxis/createdAt").and_then(Value::as_u64));
+        rows.sort_by_key(|r| r.0);
+        let sessions: Vec<Value> = rows.into_iter().map(|(_, v)| v).collect();
         json!({ "sessions": sessions })
     }
 }
@@ -198,7 +195,11 @@ mod tests {
             },
             None,
         );
-        for (id, title) in [("abc-1", Some("first")), ("abc-2", None), ("xyz", None)] {
+        for (id, title) in [
+            ("abc-1", Some("first")),
+            ("abc-2", None),
+            ("xyz", Some("x")),
+        ] {
             lock_index(&node.index).put(Entry {
                 id: id.into(),
                 connector: "demo".into(),
@@ -227,8 +228,9 @@ mod tests {
         );
         assert!(resolve("q").unwrap_err().message.contains("no session `q`"));
         assert!(resolve("").is_err());
-        // The history is listed (ended), and presence's listing leaves it out.
-        assert_eq!(node.list(true)["sessions"].as_array().unwrap().len(), 3);
+        // The history is listed (ended; one never given a prompt is not), and presence's
+        // listing leaves it out.
+        assert_eq!(node.list(true)["sessions"].as_array().unwrap().len(), 2);
         assert_eq!(node.list(false)["sessions"].as_array().unwrap().len(), 0);
     }
 }

@@ -50,22 +50,29 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The `session/list` entry for it (the shape a live session's summary has).
+    /// The `session/list` entry for it (the shape a live session's summary has; absent
+    /// fields are left out, so a long history stays small on the wire).
     pub fn summary(&self) -> Value {
+        let mut p = serde_json::Map::with_capacity(10);
+        p.insert("connector".into(), self.connector.clone().into());
+        p.insert("status".into(), self.status.label_wire().into());
+        if let Some(r) = &self.reason {
+            p.insert("reason".into(), r.clone().into());
+        }
+        p.insert("yolo".into(), self.yolo.into());
+        p.insert("createdAt".into(), self.created_ms.into());
+        if let Some(t) = &self.title {
+            p.insert("title".into(), t.clone().into());
+        }
+        p.insert("lastActivityAt".into(), self.last_activity_ms.into());
+        if let Some(t) = self.ended_ms {
+            p.insert("endedAt".into(), t.into());
+        }
+        p.insert("history".into(), true.into());
         serde_json::json!({
             "sessionId": self.id,
             "cwd": self.cwd,
-            "_meta": { "praxis": {
-                "connector": self.connector,
-                "status": self.status,
-                "reason": self.reason,
-                "yolo": self.yolo,
-                "createdAt": self.created_ms,
-                "title": self.title,
-                "lastActivityAt": self.last_activity_ms,
-                "endedAt": self.ended_ms,
-                "history": true,
-            }},
+            "_meta": { "praxis": p },
         })
     }
 }

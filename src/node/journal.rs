@@ -166,6 +166,47 @@ impl Journal {
     }
 }
 
+/// The journal of session `id` in `dir`: its own file, or the one whose name starts with `id`
+/// (the short ids the UI shows). None, or several, is an error saying which.
+pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
+    let plain = !id.is_empty()
+        && id.len() <= 128
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let shown = crate::sanitize::escape_for_log(id, 80);
+    if !plain {
+        return Err(format!("`{shown}` is not a session id"));
+    }
+    let exact = dir.join(format!("{id}.jsonl"));
+    if exact.is_file() {
+        return Ok(exact);
+    }
+    let mut hits: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".jsonl").map(str::to_owned))
+        .filter(|n| n.starts_with(id))
+        .collect();
+    hits.sort();
+    match hits.len() {
+        0 => Err(format!("no session `{shown}` in {}", dir.display())),
+        1 => Ok(dir.join(format!("{}.jsonl", hits[0]))),
+        n => Err(format!(
+            "`{shown}` matches {n} sessions: {}{}; give more of the id",
+            hits.iter()
+                .take(5)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if n > 5 {
+                format!(" and {} more", n - 5)
+            } else {
+                String::new()
+            }
+        )),
+    }
+}
+
 pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -176,6 +217,25 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_is_found_by_any_unique_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["abc-1", "abc-2", "xyz"] {
+            std::fs::write(dir.path().join(format!("{id}.jsonl")), "").unwrap();
+        }
+        assert!(find(dir.path(), "x").unwrap().ends_with("xyz.jsonl"));
+        assert!(find(dir.path(), "abc-2").unwrap().ends_with("abc-2.jsonl"));
+        let e = find(dir.path(), "abc").unwrap_err();
+        assert!(e.contains("matches 2 sessions: abc-1, abc-2"), "{e}");
+        assert!(find(dir.path(), "q")
+            .unwrap_err()
+            .contains("no session `q`"));
+        assert!(find(dir.path(), "../x")
+            .unwrap_err()
+            .contains("not a session id"));
+        assert!(find(dir.path(), "").is_err());
+    }
 
     #[test]
     fn records_are_on_disk_after_a_flush_in_order() {

@@ -52,10 +52,9 @@ pub fn replay_of(journal: &str, session: &str) -> Option<Replay> {
                 if let Some(a) = data.get("agentSessionId").and_then(Value::as_str) {
                     agent_session = Some(a.to_string());
                 }
+                // A reopen's own notice (journaled) says where it was reopened.
                 if created.is_none() {
                     created = Some(data);
-                } else {
-                    frames.push(notice("info", "The session was reopened here.".into()));
                 }
             }
             "prompt" => frames.push((
@@ -240,7 +239,6 @@ mod tests {
                 method::SESSION_UPDATE,
                 method::PRAXIS_AUTO_APPROVED,
                 method::PRAXIS_STATUS,
-                method::PRAXIS_NOTICE,
             ]
         );
         assert_eq!(r.frames[3].1["toolCall"]["title"], "rm");

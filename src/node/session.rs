@@ -165,10 +165,15 @@ impl NodeSession {
     }
 
     /// Keeps the session's title, activity and status in the node's index.
-    fn touch(&self, title: Option<(String, bool)>) {
+    /// `active`: something happened in the session (a prompt, a turn's end, a failure), as
+    /// opposed to its being closed, which is not activity (every session closed when the app
+    /// quits would otherwise look equally recent).
+    fn touch(&self, title: Option<(String, bool)>, active: bool) {
         let (title, from_agent, status, reason, last, ended) = {
             let mut i = self.lock();
-            i.last_activity_ms = now_ms();
+            if active {
+                i.last_activity_ms = now_ms();
+            }
             if let Some((t, agent)) = title {
                 // The agent's title wins over the first prompt's; a later prompt changes nothing.
                 if agent || i.title.is_none() {
@@ -177,7 +182,7 @@ impl NodeSession {
                 }
             }
             if !i.status.is_live() && i.ended_ms.is_none() {
-                i.ended_ms = Some(i.last_activity_ms);
+                i.ended_ms = Some(now_ms());
             }
             (
                 i.title.clone(),
@@ -202,7 +207,7 @@ impl NodeSession {
     pub(super) fn agent_title(&self, title: &str) {
         let title = index::clip_title(title);
         if !title.is_empty() {
-            self.touch(Some((title, true)));
+            self.touch(Some((title, true)), true);
         }
     }
 
@@ -216,7 +221,7 @@ impl NodeSession {
             i.status = status;
             i.reason = reason.clone();
         }
-        self.touch(None);
+        self.touch(None, true);
         let data = json!({ "sessionId": self.spec.id, "status": status, "reason": reason });
         self.journal.append("status", data.clone());
         self.out.emit(method::PRAXIS_STATUS, data, None).await;
@@ -262,7 +267,7 @@ impl NodeSession {
         self.loading_history.store(false, Ordering::Relaxed);
         let prompt = params.get("prompt").cloned().unwrap_or(Value::Null);
         self.journal.append("prompt", prompt.clone());
-        self.touch(index::title_of_prompt(&prompt).map(|t| (t, false)));
+        self.touch(index::title_of_prompt(&prompt).map(|t| (t, false)), true);
         self.out
             .emit(
                 method::PRAXIS_PROMPTED,
@@ -383,7 +388,7 @@ impl NodeSession {
                 i.status = SessionStatus::Closed;
             }
         }
-        self.touch(None);
+        self.touch(None, false);
         let data =
             json!({ "sessionId": self.spec.id, "status": SessionStatus::Closed, "reason": null });
         self.journal.append("status", data.clone());

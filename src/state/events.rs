@@ -429,6 +429,17 @@ fn attached(state: &mut AppState, session: &str, result: Result<(), RpcError>) {
         return;
     };
     let replay = s.replay.take();
+    if result.is_ok() && replay == Some(Replay::Reopen) {
+        // "Reopening …" has happened: the transcript says how it went.
+        if state
+            .status
+            .as_ref()
+            .is_some_and(|m| m.text.starts_with("Reopening "))
+        {
+            state.status = None;
+        }
+        return;
+    }
     if let Err(e) = result {
         let why = describe(&e);
         if replay != Some(Replay::Reopen) {

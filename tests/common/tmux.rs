@@ -22,14 +22,27 @@ impl Tmux {
             Command::new("tmux").arg("-V").output().is_ok(),
             "tmux is not installed; run `bash .ci/run` (it installs tmux)"
         );
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .args(["sh", "-c", script])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
+        // Tests start sessions in parallel: when no tmux server runs yet, two of them can race
+        // to start one and one `new-session` fails; it succeeds on a second try.
+        let mut tries = 0;
+        loop {
+            let out = Command::new("tmux")
+                .args(["new-session", "-d", "-s", &name])
+                .args(["-x", &width.to_string(), "-y", &height.to_string()])
+                .args(["sh", "-c", script])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                break;
+            }
+            tries += 1;
+            assert!(
+                tries < 5,
+                "tmux new-session failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         Tmux { name }
     }
 

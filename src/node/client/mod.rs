@@ -255,13 +255,11 @@ impl NodeClient {
     }
 
     pub async fn list(&self) -> Result<Vec<SessionSummary>, RpcError> {
-        let raw = self.request(method::SESSION_LIST, json!({})).await?;
-        let items = raw
-            .get("sessions")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        Ok(items.iter().filter_map(parse_summary).collect())
+        let mut raw = self.request(method::SESSION_LIST, json!({})).await?;
+        match raw.get_mut("sessions").map(Value::take) {
+            Some(Value::Array(items)) => Ok(items.iter().filter_map(parse_summary).collect()),
+            _ => Ok(Vec::new()),
+        }
     }
 
     pub async fn set_mode(&self, session: &str, mode: &str) -> Result<(), RpcError> {
