@@ -47,6 +47,7 @@ fn app() -> AppState {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
+        model: None,
     };
     update(
         &mut s,

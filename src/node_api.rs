@@ -131,6 +131,9 @@ pub struct SessionCreated {
     pub agent_name: Option<String>,
     pub prompt_timeout_secs: Option<u64>,
     pub modes: Option<Modes>,
+    /// The model the agent runs the session on, when it says (`models.currentModelId`, or
+    /// a config option of category `model`).
+    pub model: Option<String>,
 }
 
 /// How a prompt ended.

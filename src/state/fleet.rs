@@ -93,6 +93,17 @@ impl Entry<'_> {
         }
     }
 
+    /// "agent · model" when the model is known, else the agent.
+    pub fn agent_model(&self) -> String {
+        match self {
+            Entry::View(s) => match &s.model {
+                Some(m) => format!("{} · {m}", s.agent),
+                None => s.agent.clone(),
+            },
+            Entry::Past(p) => p.summary.connector.clone(),
+        }
+    }
+
     pub fn node(&self) -> usize {
         match self {
             Entry::View(s) => s.node,

@@ -59,6 +59,7 @@ pub(super) fn create(s: &mut AppState, id: &str, cwd: &str) {
         agent_name: None,
         prompt_timeout_secs: Some(600),
         modes: None,
+        model: None,
     };
     update(
         s,

@@ -61,6 +61,8 @@ pub struct SessionView {
     pub turn_error: Option<String>,
     /// The cumulative cost the agent reported (`usage_update`): amount and currency.
     pub cost: Option<(f64, String)>,
+    /// The model the agent said it runs the session on.
+    pub model: Option<String>,
     /// The prompt timeout, when known.
     pub timeout_secs: Option<u64>,
     pub lifecycle: Lifecycle,
@@ -117,6 +119,7 @@ impl SessionView {
             ended_ms: None,
             turn_error: None,
             cost: None,
+            model: None,
             timeout_secs: None,
             lifecycle: Lifecycle::default(),
             turn_open: false,

@@ -54,6 +54,7 @@ fn app_with_session() -> AppState {
         agent_name: Some("demo".into()),
         prompt_timeout_secs: Some(600),
         modes: None,
+        model: None,
     };
     update(
         &mut s,
@@ -735,6 +736,7 @@ fn updates_that_arrive_before_session_new_is_applied_are_kept() {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
+        model: None,
     };
     update(
         &mut s,

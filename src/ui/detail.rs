@@ -70,7 +70,7 @@ fn lines(state: &AppState, id: &str, width: usize, t: &ThemeView) -> Vec<Line<'s
         _ => "ui.text",
     };
     out.field("status", &status, t.style(scope));
-    out.field("agent", e.agent(), t.style("ui.text"));
+    out.field("agent", &e.agent_model(), t.style("ui.text"));
     out.field("node", &node_health(state, e.node()), t.style("ui.text"));
     out.field("cwd", e.cwd(), t.style("ui.text"));
     match &e {

@@ -241,7 +241,7 @@ fn row_line(
     };
     for (w, text) in [
         (cols.id, crate::state::session::short_id(e.id()).to_string()),
-        (cols.agent, e.agent().to_string()),
+        (cols.agent, e.agent_model()),
         (cols.node, node.to_string()),
         (cols.cwd, shorten_path(e.cwd(), cols.cwd)),
         (cols.age, ago(state.now_ms, e.last_activity_ms())),

@@ -56,6 +56,7 @@ fn create(s: &mut AppState, node: usize, id: &str, agent: &str, cwd: &str) {
         agent_name: None,
         prompt_timeout_secs: Some(600),
         modes: None,
+        model: None,
     };
     update(
         s,

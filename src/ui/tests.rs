@@ -38,6 +38,7 @@ fn open_session(s: &mut AppState, id: &str, yolo: bool) {
         agent_name: None,
         prompt_timeout_secs: None,
         modes: None,
+        model: None,
     };
     update(
         s,

@@ -145,6 +145,7 @@ impl NodeClient {
                 .map(str::to_owned),
             prompt_timeout_secs: praxis_meta(&raw, "promptTimeoutSecs").and_then(Value::as_u64),
             modes: raw.get("modes").map(modes),
+            model: model_of(&raw),
         })
     }
 
@@ -375,6 +376,25 @@ fn usage(raw: &Value) -> Option<Usage> {
     })
 }
 
+/// The session's model from a `session/new` answer: `models.currentModelId`, else the
+/// current value of a config option of category `model`.
+fn model_of(answer: &Value) -> Option<String> {
+    let current = answer
+        .pointer("/models/currentModelId")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            answer
+                .get("configOptions")?
+                .as_array()?
+                .iter()
+                .find(|o| o.get("category").and_then(Value::as_str) == Some("model"))?
+                .get("currentValue")?
+                .as_str()
+        })?;
+    let name = sanitize(current);
+    (!name.trim().is_empty()).then(|| name.chars().take(40).collect())
+}
+
 fn parse_summary(v: &Value) -> Option<SessionSummary> {
     let meta = v.pointer("/_meta/praxis");
     let get = |k: &str| meta.and_then(|m| m.get(k));
@@ -403,6 +423,24 @@ mod tests {
     use crate::protocol::acp::{schema, Update};
     use crate::protocol::Incoming;
     use crate::wire::memory;
+
+    #[test]
+    fn the_model_is_read_from_models_or_config_options_and_cleaned() {
+        assert_eq!(
+            model_of(&json!({ "models": { "currentModelId": "gpt-5\u{1b}[31m" } })).as_deref(),
+            Some("gpt-5")
+        );
+        let opts = json!({ "configOptions": [
+            { "id": "mode", "category": "mode", "currentValue": "plan" },
+            { "id": "model", "category": "model", "currentValue": "sonnet" },
+        ]});
+        assert_eq!(model_of(&opts).as_deref(), Some("sonnet"));
+        assert_eq!(
+            model_of(&json!({ "models": { "currentModelId": 3 } })),
+            None
+        );
+        assert_eq!(model_of(&json!({})), None);
+    }
 
     /// A client connected to a bare peer playing the node.
     async fn connected() -> (NodeClient, mpsc::Receiver<NodeEvent>, Peer) {
