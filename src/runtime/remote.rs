@@ -120,7 +120,10 @@ async fn follow_broker(
                             let _ = actions.send(offline(k.index, "the node said goodbye"));
                         }
                     }
-                    Some(k) if k.online && k.boot == p.boot => k.last_beat = Instant::now(),
+                    Some(k) if k.online && k.boot == p.boot => {
+                        k.last_beat = Instant::now();
+                        let _ = actions.send(Action::NodeBeat { node: k.index });
+                    }
                     Some(k) => {
                         // Back (or restarted): a new link, and its sessions again shortly.
                         k.boot = p.boot.clone();

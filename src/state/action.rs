@@ -29,6 +29,10 @@ pub enum Action {
         reconnecting: bool,
         reason: Option<String>,
     },
+    /// A remote node's heartbeat arrived (for the detail view's health line).
+    NodeBeat {
+        node: usize,
+    },
     /// What `session/list` said of a node's sessions.
     SessionsListed {
         node: usize,

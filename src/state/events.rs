@@ -30,6 +30,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     agents: Vec::new(),
                     remote: false,
                     reconnecting: false,
+                    last_beat_ms: None,
                 });
             }
             state.nodes[node] = NodeView {
@@ -39,6 +40,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 agents,
                 remote,
                 reconnecting: false,
+                last_beat_ms: remote.then_some(state.now_ms),
             };
             // Sessions left running there (by an earlier client, or another one), and its
             // history.

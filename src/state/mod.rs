@@ -51,6 +51,8 @@ pub struct NodeView {
     pub remote: bool,
     /// This client's link to the broker is down and being re-established.
     pub reconnecting: bool,
+    /// When its last heartbeat arrived (remote nodes), in `now_ms` time.
+    pub last_beat_ms: Option<u64>,
 }
 
 /// The new-session form (from the Nodes window).

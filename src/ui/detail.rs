@@ -221,7 +221,11 @@ fn node_health(state: &AppState, node: usize) -> String {
         }
     };
     let kind = if n.remote { "remote" } else { "this machine" };
-    format!("{} ({kind}, {link})", n.name)
+    let beat = match n.last_beat_ms {
+        Some(at) if n.remote => format!(", heartbeat {}", ago(state.now_ms, at)),
+        _ => String::new(),
+    };
+    format!("{} ({kind}, {link}{beat})", n.name)
 }
 
 /// Activity counts by kind, leaving out what did not happen.
