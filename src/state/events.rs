@@ -54,6 +54,12 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             }
         }
         Action::Node { node, event } => on_node_event(state, node, event, fx),
+        Action::NodeBeat { node } => {
+            let now = state.now_ms;
+            if let Some(n) = state.nodes.get_mut(node) {
+                n.last_beat_ms = Some(now);
+            }
+        }
         Action::NodeLink {
             node,
             online,
