@@ -101,6 +101,7 @@ impl Node {
                         })?;
                         let old = self.sessions().remove(&id);
                         if let Some(old) = old {
+                            old.out.detach_all().await;
                             old.close().await;
                         }
                         let s = self.reopen(entry, conn.clone()).await?;

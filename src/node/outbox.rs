@@ -181,6 +181,14 @@ impl Outbox {
         self.counted(&st);
     }
 
+    /// Stops writing to every connection (a session being replaced by its reopen: its last
+    /// frames must not reach clients that already wait for the new one's replay).
+    pub async fn detach_all(&self) {
+        let mut st = self.state.lock().await;
+        st.conns.clear();
+        self.counted(&st);
+    }
+
     /// How many connections watch this session.
     pub fn attached(&self) -> usize {
         self.attached.load(Ordering::Relaxed)

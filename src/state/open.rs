@@ -63,7 +63,7 @@ fn attach(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
         return;
     };
     s.attached = true;
-    s.transcript = Transcript::default();
+    s.transcript = Transcript::after(&s.transcript);
     s.replay = Some(Replay::Attach);
     s.lifecycle.push(now, LifeKind::Attached);
     fx.push(Effect::Attach {
@@ -79,7 +79,7 @@ fn reopen(state: &mut AppState, id: &str, fx: &mut Vec<Effect>) {
     let Some(s) = state.session_mut(id) else {
         return;
     };
-    s.transcript = Transcript::default();
+    s.transcript = Transcript::after(&s.transcript);
     s.status = SessionStatus::Initializing;
     s.reason = None;
     s.attached = true;

@@ -283,8 +283,15 @@ fn a_remote_node_heartbeat_is_remembered_for_the_detail() {
     let mut s = app();
     update(&mut s, Action::Tick { now_ms: 1_000 });
     join(&mut s, 1, "far");
-    assert_eq!(s.nodes[1].last_beat_ms, Some(1_000), "joining counts as a beat");
-    assert_eq!(s.nodes[0].last_beat_ms, None, "the in-process node has none");
+    assert_eq!(
+        s.nodes[1].last_beat_ms,
+        Some(1_000),
+        "joining counts as a beat"
+    );
+    assert_eq!(
+        s.nodes[0].last_beat_ms, None,
+        "the in-process node has none"
+    );
     update(&mut s, Action::Tick { now_ms: 6_000 });
     update(&mut s, Action::NodeBeat { node: 1 });
     assert_eq!(s.nodes[1].last_beat_ms, Some(6_000));

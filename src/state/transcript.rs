@@ -108,6 +108,16 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// An empty transcript replacing `old` (a replay refills it): entry ids go on from
+    /// where `old`'s stopped, so no id names two different entries (the chat pane's layout
+    /// cache is keyed by them).
+    pub fn after(old: &Transcript) -> Transcript {
+        Transcript {
+            entries: Vec::new(),
+            next_id: old.next_id,
+        }
+    }
+
     fn push(&mut self, kind: EntryKind) -> &mut Entry {
         self.next_id += 1;
         self.entries.push(Entry {
