@@ -163,7 +163,8 @@ pub async fn status(remote: &RemoteConfig, paths: &Paths, out: &mut impl std::io
             let sessions = client.list().await.unwrap_or_default();
             let body = serde_json::json!({
                 "agents": client.agents,
-                "sessions": sessions.iter().map(|s| serde_json::json!({ "status": s.status })).collect::<Vec<_>>(),
+                // The ones it runs (its history is the overlay's business).
+                "sessions": sessions.iter().filter(|s| s.status.is_live()).map(|s| serde_json::json!({ "status": s.status })).collect::<Vec<_>>(),
             });
             let _ = writeln!(out, "local daemon on {}", path.display());
             let _ = writeln!(out, "{}", node_line(&client.node_name, &body));
@@ -172,7 +173,7 @@ pub async fn status(remote: &RemoteConfig, paths: &Paths, out: &mut impl std::io
     }
 }
 
-/// A node's sessions as `[{status}]`, asked over a fresh link.
+/// A node's running sessions as `[{status}]`, asked over a fresh link.
 async fn sessions_of(link: Transport, token: Option<String>) -> Option<serde_json::Value> {
     let (tx, _rx) = tokio::sync::mpsc::channel(crate::node::client::EVENT_CAPACITY);
     let client =
@@ -182,6 +183,7 @@ async fn sessions_of(link: Transport, token: Option<String>) -> Option<serde_jso
     let list = client.list().await.ok()?;
     Some(serde_json::json!(list
         .iter()
+        .filter(|s| s.status.is_live())
         .map(|s| serde_json::json!({ "status": s.status }))
         .collect::<Vec<_>>()))
 }

@@ -37,7 +37,11 @@ async fn lifecycle_prompt_list_journal_close() {
     assert!(journal.contains("\"stopReason\":\"end_turn\""));
 
     node.client.close(&s).await.unwrap();
-    assert!(node.client.list().await.unwrap().is_empty());
+    // Closed, it is history: listed as ended, and it takes no prompt until reopened.
+    let list = node.client.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].status, SessionStatus::Closed);
+    assert!(list[0].ended_ms.is_some());
     assert!(node.client.prompt(&s, "again").await.is_err());
 }
 

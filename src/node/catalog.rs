@@ -25,7 +25,7 @@ impl Node {
         }
         let shown = crate::sanitize::escape_for_log(given, 80);
         if given.is_empty() {
-            return Err(RpcError::invalid_params("empty session id"));
+            return Err(RpcError::not_found("no session `` (the id is empty)"));
         }
         let mut hits: Vec<String> = self
             .sessions()
