@@ -272,9 +272,16 @@ async fn a_killed_node_drops_out_of_status_and_its_journal_stays_readable() {
     // It comes back under the same name and is listed again.
     let _back = start_node(&url, root.path(), &name);
     let (client, _events) = connect(&endpoint, &name).await;
+    let listed_again = client.list().await.unwrap();
     assert!(
-        client.list().await.unwrap().is_empty(),
-        "its sessions ended with it"
+        listed_again.iter().all(|x| !x.status.is_live()),
+        "its sessions ended with it: {listed_again:?}"
+    );
+    assert!(
+        listed_again
+            .iter()
+            .any(|x| x.session_id == s && x.status == SessionStatus::Closed),
+        "and it lists them as history: {listed_again:?}"
     );
     let (_, listed) = status(root.path());
     assert!(listed.contains(&format!("node {name}")), "{listed}");
