@@ -20,11 +20,12 @@ use crate::protocol::{Handled, Id, Peer, RpcError};
 use crate::sanitize::{sanitize, sanitize_json};
 use crate::wire::Transport;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use tokio::sync::mpsc;
 pub use translate::Sink;
 use translate::{translate, SharedSeen};
 
+mod answers;
+use answers::{model_of, modes, parse_summary, usage};
 mod translate;
 
 /// How many events the stream holds before the node's relay waits.
@@ -350,97 +351,12 @@ fn clean(result: Result<Value, RpcError>) -> Result<Value, RpcError> {
     }
 }
 
-/// A session's modes from `session/new`'s `modes`.
-fn modes(v: &Value) -> Modes {
-    Modes {
-        current: v
-            .get("currentModeId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        available: v
-            .get("availableModes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect(),
-    }
-}
-
-/// A prompt answer's `usage`, when it has both token counts.
-fn usage(raw: &Value) -> Option<Usage> {
-    let u = raw.get("usage")?;
-    Some(Usage {
-        input_tokens: u.get("inputTokens")?.as_u64()?,
-        output_tokens: u.get("outputTokens")?.as_u64()?,
-    })
-}
-
-/// The session's model from a `session/new` answer: `models.currentModelId`, else the
-/// current value of a config option of category `model`.
-fn model_of(answer: &Value) -> Option<String> {
-    let current = answer
-        .pointer("/models/currentModelId")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            answer
-                .get("configOptions")?
-                .as_array()?
-                .iter()
-                .find(|o| o.get("category").and_then(Value::as_str) == Some("model"))?
-                .get("currentValue")?
-                .as_str()
-        })?;
-    let name = sanitize(current);
-    (!name.trim().is_empty()).then(|| name.chars().take(40).collect())
-}
-
-fn parse_summary(v: &Value) -> Option<SessionSummary> {
-    let meta = v.pointer("/_meta/praxis");
-    let get = |k: &str| meta.and_then(|m| m.get(k));
-    Some(SessionSummary {
-        session_id: v.get("sessionId")?.as_str()?.to_string(),
-        connector: get("connector")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string(),
-        status: get("status")
-            .and_then(|s| serde_json::from_value(s.clone()).ok())
-            .unwrap_or(SessionStatus::Idle),
-        reason: get("reason").and_then(Value::as_str).map(str::to_owned),
-        yolo: get("yolo").and_then(Value::as_bool).unwrap_or(false),
-        created_ms: get("createdAt").and_then(Value::as_u64).unwrap_or(0),
-        cwd: v.get("cwd").and_then(Value::as_str).map(PathBuf::from),
-        title: get("title").and_then(Value::as_str).map(str::to_owned),
-        last_activity_ms: get("lastActivityAt").and_then(Value::as_u64).unwrap_or(0),
-        ended_ms: get("endedAt").and_then(Value::as_u64),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::acp::{schema, Update};
     use crate::protocol::Incoming;
     use crate::wire::memory;
-
-    #[test]
-    fn the_model_is_read_from_models_or_config_options_and_cleaned() {
-        assert_eq!(
-            model_of(&json!({ "models": { "currentModelId": "gpt-5\u{1b}[31m" } })).as_deref(),
-            Some("gpt-5")
-        );
-        let opts = json!({ "configOptions": [
-            { "id": "mode", "category": "mode", "currentValue": "plan" },
-            { "id": "model", "category": "model", "currentValue": "sonnet" },
-        ]});
-        assert_eq!(model_of(&opts).as_deref(), Some("sonnet"));
-        assert_eq!(
-            model_of(&json!({ "models": { "currentModelId": 3 } })),
-            None
-        );
-        assert_eq!(model_of(&json!({})), None);
-    }
 
     /// A client connected to a bare peer playing the node.
     async fn connected() -> (NodeClient, mpsc::Receiver<NodeEvent>, Peer) {
