@@ -202,6 +202,7 @@ async fn on_event(
         NodeEvent::Notice {
             session: s,
             message,
+            ..
         } if s == session => say(&message),
         NodeEvent::AutoApproved {
             session: s, title, ..

@@ -97,6 +97,8 @@ pub enum NodeEvent {
     Notice {
         session: String,
         message: String,
+        /// Informational (the node's level `info`): not a warning.
+        info: bool,
     },
     /// Another client answered a permission request first (or the turn was cancelled):
     /// `option` is what was chosen (None: cancelled).

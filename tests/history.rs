@@ -59,6 +59,10 @@ async fn a_session_is_listed_after_a_restart_and_reopens_by_its_short_id() {
         })
         .await;
     replay.extend(node.wait_for(|e| is_status(e, SessionStatus::Idle)).await);
+    assert!(
+        replay.iter().any(|e| matches!(e, NodeEvent::Notice { message, info: true, .. } if message.contains("without the earlier context"))),
+        "the reopen's notice is information, not a warning"
+    );
     assert!(replay
         .iter()
         .any(|e| matches!(e, NodeEvent::Prompted { session, text } if *session == s && text.starts_with("/echo first answer"))));

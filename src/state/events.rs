@@ -287,9 +287,14 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
                 s.transcript.push_auto_approved(&agent, &title);
             }
         }
-        NodeEvent::Notice { session, message } => {
+        NodeEvent::Notice {
+            session,
+            message,
+            info,
+        } => {
             if let Some(s) = state.session_mut(&session) {
-                s.transcript.push_notice(Level::Warning, message);
+                let level = if info { Level::Info } else { Level::Warning };
+                s.transcript.push_notice(level, message);
             }
         }
         NodeEvent::PermissionResolved {

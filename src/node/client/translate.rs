@@ -256,6 +256,7 @@ async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<Node
                 method::PRAXIS_NOTICE => Some(NodeEvent::Notice {
                     session: str_field(&params, "sessionId"),
                     message: str_field(&params, "message"),
+                    info: params.get("level").and_then(Value::as_str) == Some("info"),
                 }),
                 method::PRAXIS_PROMPTED => Some(NodeEvent::Prompted {
                     session: str_field(&params, "sessionId"),
