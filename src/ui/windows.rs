@@ -59,6 +59,12 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         ),
         t,
     );
+    // Live sessions per (node, agent), counted once rather than once per agent row.
+    let mut live_of: std::collections::HashMap<(usize, &str), usize> =
+        std::collections::HashMap::new();
+    for s in state.sessions.iter().filter(|s| s.status.is_live()) {
+        *live_of.entry((s.node, s.agent.as_str())).or_default() += 1;
+    }
     // Every row first, then the slice that keeps the selected agent in view.
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_row = 0;
@@ -97,11 +103,7 @@ pub fn nodes(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             } else {
                 "ui.text"
             };
-            let live = state
-                .sessions
-                .iter()
-                .filter(|s| s.node == index && s.agent == *agent && s.status.is_live())
-                .count();
+            let live = live_of.get(&(index, agent.as_str())).copied().unwrap_or(0);
             let suffix = if live > 0 {
                 format!("  ({live} live)")
             } else {
