@@ -69,6 +69,27 @@ impl fmt::Display for SessionStatus {
     }
 }
 
+/// The longest session title, in characters.
+pub const TITLE_CHARS: usize = 80;
+
+/// A session's title from text (a prompt, or the agent's title): its first non-blank line,
+/// trimmed, cut to [`TITLE_CHARS`] characters with "…". None when it is blank. The node (its
+/// index) and the client (its views) name sessions by this one rule.
+pub fn title_line(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(cut(line, TITLE_CHARS))
+}
+
+/// `text` cut to `max` characters, the last one "…" when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Something a node told the client.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeEvent {

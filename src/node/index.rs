@@ -17,8 +17,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
-/// The longest title kept, in characters.
-pub const TITLE_CHARS: usize = 80;
+pub use crate::node_api::TITLE_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,27 +76,20 @@ impl Entry {
     }
 }
 
-/// The title a prompt gives a session: the first non-empty line of its first text block,
-/// cut to [`TITLE_CHARS`] (with "…"), control characters removed.
+/// The title a prompt gives a session: [`crate::node_api::title_line`] of its first text
+/// block, escapes and controls removed.
 pub fn title_of_prompt(prompt: &Value) -> Option<String> {
     let text = prompt
         .as_array()?
         .iter()
         .find_map(|b| b.get("text").and_then(Value::as_str))?;
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(clip_title(line))
+    crate::node_api::title_line(&crate::sanitize::sanitize(text))
 }
 
-/// A title cleaned of escapes and controls and cut to [`TITLE_CHARS`].
+/// A title (the agent's) cleaned of escapes and controls, on one line, cut to [`TITLE_CHARS`].
 pub fn clip_title(text: &str) -> String {
-    let clean = crate::sanitize::sanitize(text).replace(['\n', '\t'], " ");
-    let clean = clean.trim();
-    if clean.chars().count() <= TITLE_CHARS {
-        return clean.to_string();
-    }
-    let mut cut: String = clean.chars().take(TITLE_CHARS - 1).collect();
-    cut.push('…');
-    cut
+    let clean = crate::sanitize::sanitize(text).replace('\t', " ");
+    crate::node_api::title_line(&clean).unwrap_or_default()
 }
 
 pub struct Index {

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 pub const LIFECYCLE_LIMIT: usize = 200;
 
 /// How long a title taken from a prompt may be (characters).
-pub const TITLE_CHARS: usize = 80;
+pub use crate::node_api::TITLE_CHARS;
 
 /// One thing that happened to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,22 +131,7 @@ pub fn activity(t: &Transcript) -> Activity {
     a
 }
 
-/// A title from a prompt: its first non-blank line, trimmed, cut to [`TITLE_CHARS`]
-/// characters (with "…"). None for a blank prompt.
-pub fn title_from(text: &str) -> Option<String> {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(cut(line, TITLE_CHARS))
-}
-
-/// `text` cut to `max` characters, the last one "…" when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::node_api::{cut, title_line as title_from};
 
 #[cfg(test)]
 mod tests {
