@@ -260,9 +260,10 @@ impl Node {
 
     /// A session's transcript, rendered from its journal (live or ended sessions alike).
     async fn transcript(&self, params: &Value) -> Result<Value, RpcError> {
+        // The index knows its sessions by any prefix; a journal it does not know (written
+        // elsewhere) is found by its file name, a unique prefix of it too.
         let id = match self.resolve(params) {
             Ok(id) => id,
-            // A journal the index does not know (written elsewhere): by its full name.
             Err(e) if ErrorKind::of(&e) == ErrorKind::NotFound => params
                 .get("sessionId")
                 .and_then(Value::as_str)
@@ -270,24 +271,11 @@ impl Node {
                 .to_string(),
             Err(e) => return Err(e),
         };
-        let id = id.as_str();
-        let plain = !id.is_empty()
-            && id.len() <= 128
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !plain {
-            return Err(RpcError::not_found(format!(
-                "no session `{}`",
-                crate::sanitize::escape_for_log(id, 80)
-            )));
-        }
-        let path = self
-            .settings
-            .paths
-            .sessions_dir()
-            .join(format!("{id}.jsonl"));
+        let dir = self.settings.paths.sessions_dir();
         let read = tokio::task::spawn_blocking(move || {
             // Records still queued for the writer belong in the transcript too.
             super::journal::flush_all();
+            let path = super::journal::find(&dir, &id)?;
             std::fs::read_to_string(&path)
                 .map(|journal| crate::transcript::journal_to_markdown(&journal))
                 .map_err(|e| format!("{}: {e}", path.display()))
