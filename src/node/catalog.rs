@@ -136,26 +136,25 @@ impl Node {
         if history {
             let live: std::collections::HashSet<&str> =
                 all.iter().map(|s| s.spec.id.as_str()).collect();
-            let index = lock_index(&self.index);
-            for e in index.entries() {
-                // Running here; or never given a prompt: nothing to find again.
-                if live.contains(e.id.as_str()) || e.title.is_none() {
-                    continue;
+            // Copied out under the lock, built into JSON after it: sessions update the index
+            // as they work and must not wait for a long listing.
+            let entries: Vec<_> = lock_index(&self.index)
+                .entries()
+                .filter(|e| e.title.is_some() && !live.contains(e.id.as_str()))
+                .cloned()
+                .collect();
+            for mut e in entries {
+                if e.status.is_live() {
+                    // Left "live" by a process that still runs: that process's, not history.
+                    if e.pid.is_some_and(super::index::other_process_alive) {
+                        continue;
+                    }
+                    // Its process ended without closing it (killed, or a crash).
+                    e.status = SessionStatus::Closed;
+                    e.reason = Some("its node stopped without closing it".into());
+                    e.ended_ms = Some(e.last_activity_ms);
                 }
-                if !e.status.is_live() {
-                    rows.push((e.created_ms, e.summary()));
-                    continue;
-                }
-                // Left "live" by a process that still runs: that process's, not history.
-                if e.pid.is_some_and(super::index::other_process_alive) {
-                    continue;
-                }
-                // Its process ended without closing it (killed, or a crash).
-                let mut ended = e.clone();
-                ended.status = SessionStatus::Closed;
-                ended.reason = Some("its node stopped without closing it".into());
-                ended.ended_ms = Some(e.last_activity_ms);
-                rows.push((e.created_ms, ended.summary()));
+                rows.push((e.created_ms, e.summary()));
             }
         }
         for s in all {
