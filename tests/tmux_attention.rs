@@ -265,12 +265,7 @@ fn a_failed_session_is_kept_and_marked() {
         "the detail gives the status and the whole reason:\n{screen}"
     );
     quit(&t);
-    let journal = std::fs::read_to_string(
-        home.data()
-            .join("sessions")
-            .join(format!("{}.jsonl", home.session_ids()[0])),
-    )
-    .unwrap();
+    let journal = home.journal(&home.session_ids()[0]);
     assert!(
         journal.contains("\"status\":\"failed\""),
         "the journal records the failure:\n{journal}"

@@ -104,8 +104,7 @@ fn a_session_is_found_again_after_a_restart_by_its_first_prompt() {
         "the earlier answer is still on screen:\n{screen}"
     );
     quit(&t);
-    let journal =
-        std::fs::read_to_string(home.data().join("sessions").join(format!("{id}.jsonl"))).unwrap();
+    let journal = home.journal(&id);
     assert!(
         journal.contains("second turn"),
         "the new turn is journaled in the reopened session:\n{journal}"
@@ -161,9 +160,7 @@ fn continue_opens_the_most_recent_session() {
         "the new turn follows the continued transcript:\n{screen}"
     );
     quit(&t);
-    let journal =
-        std::fs::read_to_string(home.data().join("sessions").join(format!("{heron}.jsonl")))
-            .unwrap();
+    let journal = home.journal(&heron);
     assert!(
         journal.contains("after continuing"),
         "the new turn is journaled in the continued session:\n{journal}"

@@ -31,9 +31,15 @@ pub(super) fn tick(s: &mut AppState, now_ms: u64) {
 
 /// An app at time T0 with the local node connected.
 pub(super) fn app() -> AppState {
+    let mut s = untimed_app();
+    tick(&mut s, T0);
+    s
+}
+
+/// The app with its local node, before the first clock tick.
+pub(super) fn untimed_app() -> AppState {
     let keymap = crate::keymap::Keymap::default_keymap(&command::names());
     let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
-    tick(&mut s, T0);
     update(
         &mut s,
         Action::NodeConnected {

@@ -257,17 +257,7 @@ fn usage_cost_lifecycle_and_activity_times_are_recorded() {
 
 #[test]
 fn sessions_seen_before_the_first_tick_take_its_time() {
-    let keymap = crate::keymap::Keymap::default_keymap(&command::names());
-    let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
-    update(
-        &mut s,
-        Action::NodeConnected {
-            node: 0,
-            name: "local".into(),
-            agents: vec!["demo".into()],
-            remote: false,
-        },
-    );
+    let mut s = untimed_app();
     create(&mut s, "a", "/work");
     assert_eq!(s.session("a").unwrap().last_activity_ms, 0);
     tick(&mut s, T0);

@@ -77,6 +77,11 @@ impl Home {
         c
     }
 
+    /// Session `id`'s journal as written so far.
+    pub fn journal(&self, id: &str) -> String {
+        std::fs::read_to_string(self.data().join("sessions").join(format!("{id}.jsonl"))).unwrap()
+    }
+
     /// The ids of every session with a journal (`<data>/sessions/<id>.jsonl`), sorted.
     pub fn session_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = std::fs::read_dir(self.data().join("sessions"))
