@@ -9,7 +9,7 @@ its misbehaviour from the first word of the prompt text:
                    with `update` not an object; session/request_permission with params that
                    are an array and a string; then text and end_turn
   escapes          escape sequences in every agent-controlled string of a turn (text and
-                   thought chunks, a sequence split across two chunks, tool call titles and
+                   thought chunks, a sequence split across two chunks, the session title, tool call titles and
                    output, plan entries, the current mode, commands, a permission request)
                    and in the stopReason
   escapes-error    an error answer to session/prompt whose message carries escapes
@@ -239,6 +239,8 @@ def b_escapes(sid, rid):
     text(sid, "OSC52-A \x1b]52;c;")
     text(sid, CLIP + "\x07 OSC52-B\n")
     update(sid, {"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": hostile("THOUGHT")}})
+    # The session's title reaches the terminal's title (OSC 2), the status bar and the overlay.
+    update(sid, {"sessionUpdate": "session_info_update", "title": hostile("SESSTITLE")})
     update(
         sid,
         {
