@@ -7,6 +7,7 @@
 //! [`demo_agent`] is a real ACP agent built into the binary.
 
 pub mod amqp;
+pub mod bridge;
 pub mod config;
 pub mod demo_agent;
 pub mod headless;
@@ -19,6 +20,7 @@ pub mod protocol;
 pub mod reach;
 pub mod runtime;
 pub mod sanitize;
+pub mod script;
 pub mod signals;
 pub mod state;
 pub mod transcript;

@@ -41,25 +41,115 @@ pub struct Reached {
     pub endpoint: Option<crate::amqp::ClientEndpoint>,
 }
 
-/// A connection to node `name`.
+/// A connection to node `name` (over the broker when one is configured, else the local
+/// daemon's socket, which must then be that node: the caller checks the name it answers with).
 pub async fn open(remote: &RemoteConfig, paths: &Paths, name: &str) -> Result<Reached, String> {
-    check_name(name)?;
+    open_node(remote, paths, Some(name), false).await
+}
+
+/// A connection to node `name`, or with None the default node: with a broker the one named
+/// `node_name` in config.toml (else this host's name), without one the local daemon. With
+/// `start`, a local daemon is started when none answers (see [`local_daemon`]).
+pub async fn open_node(
+    remote: &RemoteConfig,
+    paths: &Paths,
+    name: Option<&str>,
+    start: bool,
+) -> Result<Reached, String> {
+    if let Some(name) = name {
+        check_name(name)?;
+    }
     match &remote.broker {
-        Some(url) => broker_link(url, name).await,
-        None => {
-            let path = paths.node_socket();
-            let transport = crate::transport::socket::connect(&path).await.map_err(|e| {
-                format!(
-                    "no node daemon answers on {} ({e}); start one with `praxis node`, or configure a broker",
-                    path.display()
-                )
-            })?;
-            Ok(Reached {
-                transport,
-                endpoint: None,
-            })
+        Some(url) => {
+            let name = name
+                .map(str::to_owned)
+                .or_else(|| remote.node_name.clone())
+                .unwrap_or_else(host_name);
+            broker_link(url, &name).await
+        }
+        None => Ok(Reached {
+            transport: local_daemon(paths, start).await?,
+            endpoint: None,
+        }),
+    }
+}
+
+/// The local daemon's socket; when nobody answers there and `start` is set, `praxis node` is
+/// started in the background first (in its own session, so closing this terminal does not end
+/// it; its output goes to `<data>/logs/node-daemon.log`), as tmux starts its server.
+pub async fn local_daemon(paths: &Paths, start: bool) -> Result<Transport, String> {
+    let path = paths.node_socket();
+    let refused = match crate::transport::socket::connect(&path).await {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    if !start {
+        return Err(format!(
+            "no node daemon answers on {} ({refused}); start one with `praxis node`, or configure a broker",
+            path.display()
+        ));
+    }
+    let mut child = spawn_daemon(paths)?;
+    let deadline = std::time::Instant::now() + DAEMON_START_LIMIT;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        if let Ok(t) = crate::transport::socket::connect(&path).await {
+            return Ok(t);
+        }
+        // Another `praxis` may have started one at the same moment: this one then exits
+        // (the socket is taken) and the other answers on the next try.
+        let exited = child.try_wait().ok().flatten();
+        if exited.is_some_and(|s| !s.success()) || std::time::Instant::now() > deadline {
+            let log = paths.logs_dir().join("node-daemon.log");
+            let tail = std::fs::read_to_string(&log)
+                .map(|t| {
+                    let lines: Vec<&str> = t.lines().rev().take(3).collect();
+                    lines.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                })
+                .unwrap_or_default();
+            let why = match exited {
+                Some(s) => format!("it exited ({s})"),
+                None => format!("it did not answer within {} s", DAEMON_START_LIMIT.as_secs()),
+            };
+            return Err(format!(
+                "started a node daemon for {}, but {why}: {tail}",
+                path.display()
+            ));
         }
     }
+}
+
+/// How long a freshly started daemon has to answer on its socket.
+const DAEMON_START_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `praxis node` (this executable), detached: its own session, stdin and stdout null, stderr
+/// appended to the daemon log.
+fn spawn_daemon(paths: &Paths) -> Result<std::process::Child, String> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find praxis itself: {e}"))?;
+    let logs = paths.logs_dir();
+    let _ = std::fs::create_dir_all(&logs);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join("node-daemon.log"))
+        .map_err(|e| format!("cannot open {}: {e}", logs.join("node-daemon.log").display()))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("node")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
+        .map_err(|e| format!("cannot start `praxis node`: {e}"))
 }
 
 async fn broker_link(url: &str, name: &str) -> Result<Reached, String> {

@@ -54,6 +54,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "script",
+        &[
+            "config", "headless", "node", "node_api", "protocol", "reach", "sanitize",
+            "signals", "transport", "wire",
+        ],
+    ),
+    (
+        "bridge",
+        &[
+            "config", "node", "protocol", "reach", "sanitize", "script", "signals", "transport",
+            "wire",
+        ],
+    ),
+    (
         "headless",
         &[
             "node", "node_api", "protocol", "reach", "sanitize", "signals",

@@ -58,6 +58,8 @@ pub async fn run(settings: NodeSettings, opts: DaemonOptions) -> i32 {
         match crate::transport::socket::listen(path).await {
             Ok(listener) => {
                 tracing::info!(path = %path.display(), "listening");
+                // Beside the socket: which process serves it (for `kill`, and for tests).
+                let _ = std::fs::write(pid_file(path), format!("{}\n", std::process::id()));
                 socket = Some(path.clone());
                 tokio::spawn(accept_socket(node.clone(), listener));
             }
@@ -74,6 +76,7 @@ pub async fn run(settings: NodeSettings, opts: DaemonOptions) -> i32 {
                 eprintln!("praxis node: {e}");
                 if let Some(p) = &socket {
                     let _ = std::fs::remove_file(p);
+                    let _ = std::fs::remove_file(pid_file(p));
                 }
                 return 3;
             }
@@ -100,9 +103,15 @@ pub async fn run(settings: NodeSettings, opts: DaemonOptions) -> i32 {
     node.close_all().await;
     if let Some(p) = &socket {
         let _ = std::fs::remove_file(p);
+        let _ = std::fs::remove_file(pid_file(p));
     }
     super::journal::flush_all();
     0
+}
+
+/// The file beside a daemon's socket that holds its process id (`node.sock` → `node.pid`).
+pub fn pid_file(socket: &std::path::Path) -> PathBuf {
+    socket.with_extension("pid")
 }
 
 async fn accept_socket(node: Arc<Node>, listener: tokio::net::UnixListener) {
