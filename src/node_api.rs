@@ -133,6 +133,14 @@ pub enum NodeEvent {
         session: String,
         text: String,
     },
+    /// A turn ended (whoever sent its prompt): how, and how many prompts still wait.
+    TurnEnded {
+        session: String,
+        /// None when the turn failed (`error` says why).
+        stop_reason: Option<StopReason>,
+        error: Option<String>,
+        queued: usize,
+    },
     /// The node connection ended.
     Disconnected(String),
 }
@@ -185,6 +193,10 @@ pub struct SessionSummary {
     pub last_activity_ms: u64,
     /// When it ended (failed or closed), Unix ms.
     pub ended_ms: Option<u64>,
+    /// Prompts queued behind its running turn.
+    pub queued: usize,
+    /// How many client connections watch it now.
+    pub attached: usize,
 }
 
 impl Default for SessionSummary {
@@ -200,6 +212,8 @@ impl Default for SessionSummary {
             title: None,
             last_activity_ms: 0,
             ended_ms: None,
+            queued: 0,
+            attached: 0,
         }
     }
 }

@@ -66,7 +66,7 @@ impl Node {
     }
 
     /// `session/resume`: attach this connection, replaying what it has not seen
-    /// (`_meta.praxis.afterSeq`, 0 or absent: everything), then follow live. A session that
+    /// (`_meta.praxis.afterSeq`, 0 or absent: everything; `fromNow`: nothing), then follow live. A session that
     /// ended (asked with `_meta.praxis.reopen`, or one only in the history) is reopened.
     pub(super) async fn resume(
         self: &Arc<Self>,
@@ -74,9 +74,13 @@ impl Node {
         params: &Value,
     ) -> Result<Value, RpcError> {
         let id = self.resolve(params)?;
-        let after = praxis_meta(params, "afterSeq")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+        let after = if praxis_meta(params, "fromNow").and_then(Value::as_bool) == Some(true) {
+            super::outbox::FROM_NOW
+        } else {
+            praxis_meta(params, "afterSeq")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
         let reopen = praxis_meta(params, "reopen").and_then(Value::as_bool) == Some(true);
         let live = self.sessions().get(&id).cloned();
         let (s, attached) = match live {

@@ -23,6 +23,7 @@ mod remote;
 mod reopen;
 pub mod server;
 mod session;
+mod turns;
 
 pub use crate::node_api::SessionStatus;
 pub use client::{NodeClient, NodeEvent, SessionOptions};

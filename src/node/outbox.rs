@@ -24,6 +24,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, Mutex};
 
+/// The cursor that replays nothing: the connection follows from the next frame on.
+pub const FROM_NOW: u64 = u64::MAX;
+
 /// The most replay log a session keeps, in bytes of serialized frames. Past it the oldest
 /// frames are dropped and a cursor that old is refused (the journal still has everything).
 pub const REPLAY_LOG_BYTES: usize = 256 * 1024 * 1024;
@@ -140,6 +143,7 @@ impl Outbox {
     /// again is harmless (the connection is not added twice).
     pub async fn attach(self: &Arc<Self>, conn: Conn, after: u64) -> Result<Attached, RpcError> {
         let mut st = self.state.lock().await;
+        let after = if after == FROM_NOW { st.seq } else { after };
         let first = st.log.front().map_or(st.seq + 1, |l| l.seq);
         if after + 1 < first {
             return Err(RpcError::new(

@@ -223,6 +223,12 @@ impl Node {
                 Ok(s) => s.prompt(params, conn.id).await,
                 Err(e) => Err(e),
             },
+            method::PRAXIS_ENQUEUE => match self.session(&params) {
+                Ok(s) => s
+                    .enqueue(params, conn.id)
+                    .map(|queued| json!({ "sessionId": s.spec.id, "queued": queued })),
+                Err(e) => Err(e),
+            },
             method::SESSION_SET_MODE => match self.session(&params) {
                 Ok(s) => s.set_mode(params).await,
                 Err(e) => Err(e),

@@ -59,6 +59,8 @@ pub(super) struct NodeSession {
     index: Arc<Mutex<Index>>,
     /// How many agent frames the relay has handled (keeps a prompt's end behind its updates).
     pub(super) handled: Handled,
+    /// One turn at a time, and the prompts queued behind it ([`super::turns`]).
+    pub(super) turns: super::turns::Turns,
 }
 
 impl NodeSession {
@@ -130,6 +132,7 @@ impl NodeSession {
             inner: Mutex::new(inner),
             index,
             handled: Handled::default(),
+            turns: Default::default(),
         })
     }
 
@@ -241,8 +244,9 @@ impl NodeSession {
     }
 
     /// Runs one prompt; enforces the timeout (cancel, then kill after the grace period).
-    /// `by` is the connection that sent it: the others are shown the prompt.
-    pub async fn prompt(&self, mut params: Value, by: ConnId) -> Result<Value, RpcError> {
+    /// `by` is the connection that sent it: the others are shown the prompt. Called with the
+    /// turn held ([`super::turns`]).
+    pub(super) async fn run_turn(&self, mut params: Value, by: ConnId) -> Result<Value, RpcError> {
         {
             let i = self.lock();
             match i.status {
@@ -420,6 +424,7 @@ impl NodeSession {
                 "title": title,
                 "lastActivityAt": last,
                 "endedAt": ended,
+                "queued": self.turns.queued(),
                 "journal": self.journal.path(),
             }},
         })

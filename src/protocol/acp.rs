@@ -43,6 +43,12 @@ pub mod method {
     pub const PRAXIS_PROMPTED: &str = "_praxis/session/prompted";
     /// praxis extension (client → node): stop watching a session (it keeps running).
     pub const PRAXIS_DETACH: &str = "_praxis/session/detach";
+    /// praxis extension (client → node): queue a prompt behind the running turn and answer
+    /// at once: `{sessionId, prompt}` → `{sessionId, queued}` (turns ahead of it).
+    pub const PRAXIS_ENQUEUE: &str = "_praxis/session/enqueue";
+    /// praxis extension (node → clients): a turn ended, however it was sent:
+    /// `{sessionId, stopReason, timedOut, queued}` or `{sessionId, error, queued}`.
+    pub const PRAXIS_TURN_ENDED: &str = "_praxis/session/turn_ended";
 }
 
 /// Sets `key` on a JSON object; a value that is not an object is left alone and reported.

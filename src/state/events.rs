@@ -223,7 +223,8 @@ fn event_session(event: &NodeEvent) -> Option<&str> {
         | NodeEvent::AutoApproved { session, .. }
         | NodeEvent::Notice { session, .. }
         | NodeEvent::PermissionResolved { session, .. }
-        | NodeEvent::Prompted { session, .. } => Some(session),
+        | NodeEvent::Prompted { session, .. }
+        | NodeEvent::TurnEnded { session, .. } => Some(session),
         NodeEvent::Disconnected(_) => None,
     }
 }
@@ -319,6 +320,9 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
             }
             attention::turn_started(state, &session);
         }
+        // The turn's end is applied from its status change (and this client's own prompt's
+        // answer); this is for followers that watch a session without prompting it.
+        NodeEvent::TurnEnded { .. } => {}
         NodeEvent::Disconnected(reason) => {
             let reason = sanitize(&reason);
             let mut remote = false;

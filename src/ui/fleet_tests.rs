@@ -111,6 +111,7 @@ fn past(id: &str, title: &str, status: SessionStatus, ended: u64) -> SessionSumm
         title: Some(title.into()),
         last_activity_ms: ended,
         ended_ms: Some(ended),
+        ..Default::default()
     }
 }
 

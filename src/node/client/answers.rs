@@ -71,6 +71,8 @@ pub(super) fn parse_summary(v: &Value) -> Option<SessionSummary> {
         title: get("title").and_then(Value::as_str).map(str::to_owned),
         last_activity_ms: get("lastActivityAt").and_then(Value::as_u64).unwrap_or(0),
         ended_ms: get("endedAt").and_then(Value::as_u64),
+        queued: get("queued").and_then(Value::as_u64).unwrap_or(0) as usize,
+        attached: get("attached").and_then(Value::as_u64).unwrap_or(0) as usize,
     })
 }
 

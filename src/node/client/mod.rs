@@ -201,6 +201,34 @@ impl NodeClient {
         self.resume_after(session, after, false).await
     }
 
+    /// Attaches to a session to follow it: from its first frame the node still holds
+    /// (`from_start`), or from the next one on.
+    pub async fn follow(&self, session: &str, from_start: bool) -> Result<Resumed, RpcError> {
+        if from_start {
+            self.resume_after(session, 0, false).await
+        } else {
+            self.resume_with(session, json!({ "fromNow": true })).await
+        }
+    }
+
+    /// Queues a text prompt behind the session's running turn (or runs it now) and returns
+    /// at once: the session's full id and how many turns are ahead of it.
+    pub async fn enqueue(&self, session: &str, text: &str) -> Result<(String, usize), RpcError> {
+        let v = self
+            .request(
+                method::PRAXIS_ENQUEUE,
+                json!({ "sessionId": session, "prompt": text_prompt(text) }),
+            )
+            .await?;
+        let id = v
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .unwrap_or(session)
+            .to_string();
+        let queued = v.get("queued").and_then(Value::as_u64).unwrap_or(0) as usize;
+        Ok((id, queued))
+    }
+
     /// Opens an ended session again (failed, closed, or from the node's history): the node
     /// replays its journal from the start, then continues it with the agent. Frames of the
     /// session's earlier run this client applied do not count: the replay starts at 1.
@@ -219,13 +247,19 @@ impl NodeClient {
         after: u64,
         reopen: bool,
     ) -> Result<Resumed, RpcError> {
+        self.resume_with(session, json!({ "afterSeq": after, "reopen": reopen }))
+            .await
+    }
+
+    /// `session/resume` with these `_meta.praxis` options.
+    async fn resume_with(&self, session: &str, praxis: Value) -> Result<Resumed, RpcError> {
         let (raw, seq) = self
             .peer
             .request_seq(
                 method::SESSION_RESUME,
                 with_token(
                     json!({ "sessionId": session, "cwd": ".", "mcpServers": [],
-                            "_meta": { "praxis": { "afterSeq": after, "reopen": reopen } } }),
+                            "_meta": { "praxis": praxis } }),
                     &self.token,
                 ),
             )

@@ -269,6 +269,21 @@ async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<Node
                         .collect::<Vec<_>>()
                         .join("\n"),
                 }),
+                method::PRAXIS_TURN_ENDED => Some(NodeEvent::TurnEnded {
+                    session: str_field(&params, "sessionId"),
+                    stop_reason: params
+                        .get("stopReason")
+                        .and_then(Value::as_str)
+                        .map(crate::node_api::StopReason::from_wire),
+                    error: params
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    queued: params
+                        .get("queued")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0) as usize,
+                }),
                 method::PRAXIS_PERMISSION_RESOLVED => {
                     let session = str_field(&params, "sessionId");
                     let pid = params.get("permissionId").and_then(Value::as_u64)?;
