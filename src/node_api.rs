@@ -140,6 +140,9 @@ pub enum NodeEvent {
         stop_reason: Option<StopReason>,
         error: Option<String>,
         queued: usize,
+        /// Its place in the session's frames (`_meta.praxis.seq`): later than a resume's
+        /// `last_seq` means it happened after the attach.
+        seq: u64,
     },
     /// The node connection ended.
     Disconnected(String),

@@ -85,7 +85,8 @@ impl Node {
         let live = self.sessions().get(&id).cloned();
         let (s, attached) = match live {
             Some(s) if !reopen || s.status().0.is_live() => {
-                let attached = s.out.attach(conn, after).await?;
+                let snap = s.clone();
+                let attached = s.out.attach_with(conn, after, || snap.summary()).await?;
                 (s, attached)
             }
             _ => {
@@ -112,13 +113,19 @@ impl Node {
                         let attached = super::outbox::Attached {
                             last_seq: s.out.last_seq(),
                             replayed: s.out.last_seq(),
+                            snapshot: Value::Null,
                         };
                         (s, attached)
                     }
                 }
             }
         };
-        let mut answer = json!({ "_meta": s.summary()["_meta"].clone() });
+        // The status as of `lastSeq` (taken with the replay, when attaching to a live one).
+        let summary = match attached.snapshot {
+            Value::Null => s.summary(),
+            v => v,
+        };
+        let mut answer = json!({ "_meta": summary["_meta"].clone() });
         if let Some(p) = answer
             .pointer_mut("/_meta/praxis")
             .and_then(Value::as_object_mut)

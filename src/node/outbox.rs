@@ -71,12 +71,14 @@ pub struct Outbox {
 }
 
 /// What an attach found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attached {
     /// The session's newest sequence number (what the client has seen once replay is done).
     pub last_seq: u64,
     /// How many frames were replayed.
     pub replayed: u64,
+    /// What [`Outbox::attach_with`]'s snapshot returned (Null from [`Outbox::attach`]).
+    pub snapshot: Value,
 }
 
 impl Outbox {
@@ -142,6 +144,17 @@ impl Outbox {
     /// connection gets every new frame and the permission requests still waiting. Attaching
     /// again is harmless (the connection is not added twice).
     pub async fn attach(self: &Arc<Self>, conn: Conn, after: u64) -> Result<Attached, RpcError> {
+        self.attach_with(conn, after, || Value::Null).await
+    }
+
+    /// [`Outbox::attach`], taking `snapshot` (the session's status, say) while no frame can
+    /// be sent: every frame up to `last_seq` is reflected in it, every later one is news.
+    pub async fn attach_with(
+        self: &Arc<Self>,
+        conn: Conn,
+        after: u64,
+        snapshot: impl FnOnce() -> Value,
+    ) -> Result<Attached, RpcError> {
         let mut st = self.state.lock().await;
         let after = if after == FROM_NOW { st.seq } else { after };
         let first = st.log.front().map_or(st.seq + 1, |l| l.seq);
@@ -176,6 +189,7 @@ impl Outbox {
         Ok(Attached {
             last_seq: st.seq,
             replayed,
+            snapshot: snapshot(),
         })
     }
 
@@ -341,7 +355,8 @@ mod tests {
             got,
             Attached {
                 last_seq: 5,
-                replayed: 2
+                replayed: 2,
+                snapshot: Value::Null,
             }
         );
         out.emit("session/update", json!({ "sessionId": "s" }), None)

@@ -283,6 +283,9 @@ async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<Node
                         .get("queued")
                         .and_then(Value::as_u64)
                         .unwrap_or(0) as usize,
+                    seq: crate::protocol::acp::praxis_meta(&params, "seq")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0),
                 }),
                 method::PRAXIS_PERMISSION_RESOLVED => {
                     let session = str_field(&params, "sessionId");
