@@ -4,6 +4,10 @@
 //! keeps stdin open). Stdin is framed by the same NDJSON codec as every other stream
 //! ([`crate::wire::codec`], 16 MiB cap); stdout carries frames only, batched, and is flushed
 //! on request so the last answers are out before the process exits.
+//!
+//! JSON leaves C1 controls (U+0080 to U+009F) and DEL raw in strings, and some terminals obey
+//! C1 controls even UTF-8 encoded: the writer escapes them (`\u009b`), so no control
+//! character of any kind is written to stdout, whoever looks at it. The frames mean the same.
 
 use crate::wire::codec::{Frame, FrameReader, DEFAULT_MAX_FRAME};
 use crate::wire::CAPACITY;
@@ -110,7 +114,7 @@ impl Stdout {
                     while let Some(item) = next.take() {
                         match item {
                             Out::Line(l) => {
-                                buf.extend_from_slice(l.as_bytes());
+                                push_escaped(&mut buf, &l);
                                 buf.push(b'\n');
                             }
                             Out::Flushed(done) => {
@@ -148,6 +152,33 @@ impl Stdout {
     }
 }
 
+/// Appends a JSON frame with every C1 control and DEL written as a `\u` escape. Raw, they can
+/// only stand inside strings (JSON has no place for them elsewhere), where the escape means
+/// the same character.
+fn push_escaped(buf: &mut Vec<u8>, line: &str) {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // In UTF-8, 0xC2 always leads a two-byte character: 0xC2 0x80..=0x9F is U+0080..U+009F.
+        let control = match (bytes[i], bytes.get(i + 1)) {
+            (0x7f, _) => Some((0x7f, 1)),
+            (0xc2, Some(&c @ 0x80..=0x9f)) => Some((c, 2)),
+            _ => None,
+        };
+        match control {
+            Some((c, len)) => {
+                buf.extend_from_slice(&bytes[start..i]);
+                buf.extend_from_slice(format!("\\u{c:04x}").as_bytes());
+                i += len;
+                start = i;
+            }
+            None => i += 1,
+        }
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
 /// Writes `buf` out (unless stdout already broke) and empties it; true when writing failed.
 fn flush(out: &mut impl Write, buf: &mut Vec<u8>, broken: bool) -> bool {
     let failed = !broken && (out.write_all(buf).is_err() || out.flush().is_err());
@@ -158,6 +189,20 @@ fn flush(out: &mut impl Write, buf: &mut Vec<u8>, broken: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn c1_controls_and_del_are_escaped_and_the_frame_means_the_same() {
+        let frame =
+            serde_json::json!({ "text": "a\u{9b}31m b\u{9d}0;T\u{9c} c\u{7f} é\u{a0}ü\u{1b}" })
+                .to_string();
+        let mut buf = Vec::new();
+        push_escaped(&mut buf, &frame);
+        let out = String::from_utf8(buf).unwrap();
+        assert!(!out.chars().any(char::is_control), "{out:?}");
+        assert!(out.contains("a\\u009b31m"), "{out}");
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back.to_string(), frame);
+    }
 
     #[tokio::test]
     async fn frames_are_read_with_the_codecs_rules() {
