@@ -109,7 +109,10 @@ pub async fn local_daemon(paths: &Paths, start: bool) -> Result<Transport, Strin
                 .unwrap_or_default();
             let why = match exited {
                 Some(s) => format!("it exited ({s})"),
-                None => format!("it did not answer within {} s", DAEMON_START_LIMIT.as_secs()),
+                None => format!(
+                    "it did not answer within {} s",
+                    DAEMON_START_LIMIT.as_secs()
+                ),
             };
             return Err(format!(
                 "started a node daemon for {}, but {why}: {tail}",
@@ -133,7 +136,12 @@ fn spawn_daemon(paths: &Paths) -> Result<std::process::Child, String> {
         .create(true)
         .append(true)
         .open(logs.join("node-daemon.log"))
-        .map_err(|e| format!("cannot open {}: {e}", logs.join("node-daemon.log").display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot open {}: {e}",
+                logs.join("node-daemon.log").display()
+            )
+        })?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("node")
         .stdin(std::process::Stdio::null())

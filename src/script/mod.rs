@@ -4,7 +4,13 @@
 //! documented in `docs/scripting.md`) and exits with a stable code ([`code`]).
 
 use crate::config::{Paths, RemoteConfig};
+use std::io::Write;
 use std::path::PathBuf;
+
+mod commands;
+pub mod nodes;
+pub mod shapes;
+mod stream;
 
 /// The exit codes, stable and documented in the README.
 pub mod code {
@@ -72,6 +78,124 @@ pub enum SessionCmd {
 
 /// Runs one command; returns the exit code.
 pub async fn run(env: Env, cmd: SessionCmd) -> i32 {
-    let _ = (env, cmd);
-    code::USAGE
+    let mut out = Out::stdout();
+    let result = match cmd {
+        SessionCmd::Start {
+            node,
+            agent,
+            cwd,
+            yolo,
+            timeout,
+            json,
+            text,
+        } => {
+            let a = commands::Start {
+                node,
+                agent,
+                cwd,
+                yolo,
+                timeout,
+                json,
+                text,
+            };
+            commands::start(&env, &mut out, a).await.map(|_| code::OK)
+        }
+        SessionCmd::List {
+            node,
+            status,
+            all,
+            json,
+        } => {
+            let a = commands::List {
+                node,
+                status,
+                all,
+                json,
+            };
+            commands::list(&env, &mut out, a).await.map(|_| code::OK)
+        }
+        SessionCmd::Prompt {
+            id,
+            node,
+            json,
+            text,
+        } => commands::prompt(&env, &mut out, &id, node.as_deref(), json, &text)
+            .await
+            .map(|_| code::OK),
+        SessionCmd::Stream {
+            id,
+            node,
+            from_start,
+            json,
+        } => {
+            let followed = stream::stream(&env, &mut out, &id, node.as_deref(), from_start, json);
+            // Ctrl+C while connecting or looking the session up is an interruption too.
+            tokio::select! {
+                r = followed => r,
+                _ = tokio::signal::ctrl_c() => Ok(code::INTERRUPTED),
+            }
+        }
+        SessionCmd::Show { id, node, json } => {
+            commands::show(&env, &mut out, &id, node.as_deref(), json)
+                .await
+                .map(|_| code::OK)
+        }
+        SessionCmd::Stop { id, node, json } => {
+            commands::stop(&env, &mut out, &id, node.as_deref(), json)
+                .await
+                .map(|_| code::OK)
+        }
+    };
+    out.flush();
+    match result {
+        Ok(c) => c,
+        Err(f) => {
+            say(&f.message);
+            f.code
+        }
+    }
+}
+
+/// `praxis: <msg>` on stderr, sanitized.
+pub(crate) fn say(msg: &str) {
+    crate::headless::say(msg)
+}
+
+/// Standard output for a command's results; a closed stdout is ignored (a script that stops
+/// reading does not make praxis panic).
+pub struct Out {
+    inner: Box<dyn Write + Send>,
+}
+
+impl Out {
+    pub fn stdout() -> Out {
+        Out {
+            inner: Box::new(std::io::stdout()),
+        }
+    }
+
+    /// A line of text, sanitized.
+    pub fn line(&mut self, text: &str) {
+        let _ = writeln!(self.inner, "{}", crate::sanitize::sanitize(text));
+    }
+
+    /// Text as it is (it ends its own lines), sanitized, written at once.
+    pub fn text(&mut self, text: &str) {
+        if !text.is_empty() {
+            let _ = self
+                .inner
+                .write_all(crate::sanitize::sanitize(text).as_bytes());
+            let _ = self.inner.flush();
+        }
+    }
+
+    /// One JSON value on one line (serde escapes every control character in strings).
+    pub fn json(&mut self, value: &serde_json::Value) {
+        let _ = writeln!(self.inner, "{value}");
+        let _ = self.inner.flush();
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.inner.flush();
+    }
 }

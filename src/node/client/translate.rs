@@ -279,10 +279,7 @@ async fn event_of(peer: &Peer, item: Incoming, seen: &SharedSeen) -> Option<Node
                         .get("error")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
-                    queued: params
-                        .get("queued")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0) as usize,
+                    queued: params.get("queued").and_then(Value::as_u64).unwrap_or(0) as usize,
                     seq: crate::protocol::acp::praxis_meta(&params, "seq")
                         .and_then(Value::as_u64)
                         .unwrap_or(0),
