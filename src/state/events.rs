@@ -78,6 +78,8 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             let local = state.nodes.get(node).is_some_and(|n| !n.remote);
             if local {
                 super::launch::apply(state, node, fx);
+            } else {
+                super::launch::retry(state, fx);
             }
         }
         Action::Attached { session, result } => attached(state, &session, result),

@@ -2,7 +2,9 @@
 //! listed its sessions: `--continue` opens the most recently active session of the working
 //! directory (else of any), or starts a new one as without the flag; `--resume` opens the
 //! Active Sessions overlay on everything, history included; `--resume ID` opens that session
-//! (any unique id prefix), or says why not with the overlay open.
+//! (any unique id prefix), or says why not with the overlay open; an id the in-process node
+//! does not know is tried again as node daemons list theirs (until the first key), since a
+//! session started with `praxis session start` lives on one.
 
 use super::effect::Effect;
 use super::fleet;
@@ -41,10 +43,25 @@ pub(super) fn apply(state: &mut AppState, node: usize, fx: &mut Vec<Effect>) {
                 if e.ambiguous {
                     // The filter shows the candidates.
                     state.fleet.query = prefix;
+                } else {
+                    state.launch_retry = Some(prefix);
                 }
                 state.say(Level::Error, e.message);
             }
         },
+    }
+}
+
+/// A node daemon listed its sessions: `--resume ID` that was not found may be there.
+pub(super) fn retry(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(prefix) = state.launch_retry.clone() else {
+        return;
+    };
+    if let Ok(id) = super::open::resolve(state, &prefix) {
+        state.launch_retry = None;
+        state.overlays.retain(|o| *o != Overlay::Sessions);
+        state.status = None;
+        super::open::open(state, &id, fx);
     }
 }
 

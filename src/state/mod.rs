@@ -142,6 +142,9 @@ pub struct AppState {
     /// `--continue` / `--resume`: applied when the local node has listed its sessions
     /// (instead of `auto_start`).
     pub launch: Option<Launch>,
+    /// `--resume ID` that the local node did not know: tried again when a node daemon lists
+    /// its sessions, until the first key.
+    pub launch_retry: Option<String>,
     pub default_cwd: String,
     pub default_timeout_secs: u64,
     /// First line shown in the help screen.
@@ -200,6 +203,7 @@ impl AppState {
             starting: Vec::new(),
             auto_start: None,
             launch: None,
+            launch_retry: None,
             default_cwd,
             default_timeout_secs,
             help_scroll: 0,
@@ -299,7 +303,10 @@ impl AppState {
 pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
     match action {
-        Action::Key(key) => keys::on_key(state, key, &mut fx),
+        Action::Key(key) => {
+            state.launch_retry = None;
+            keys::on_key(state, key, &mut fx)
+        }
         Action::Paste(text) => keys::on_paste(state, &text),
         Action::Mouse(m) => keys::on_mouse(state, m),
         Action::Tick { now_ms } => {

@@ -5,7 +5,7 @@
 
 use super::fleet_support::*;
 use super::*;
-use crate::key::{KeyCode, Modifiers};
+use crate::key::{Key, KeyCode, Modifiers};
 use crate::node_api::{RpcError, SessionStatus, SessionSummary};
 
 fn enter() -> Action {
@@ -231,6 +231,52 @@ fn resume_id_opens_that_session_or_says_why_not() {
     assert_eq!(error(&s), "No session matches `nope`");
     assert_eq!(s.context(), Context::Sessions);
     assert_eq!(s.fleet.query, "");
+}
+
+#[test]
+fn resume_id_unknown_locally_opens_it_when_a_node_daemon_lists_it_until_a_key() {
+    let connect_far = |s: &mut AppState| {
+        update(
+            s,
+            Action::NodeConnected {
+                node: 1,
+                name: "far".into(),
+                agents: vec!["demo".into()],
+                remote: true,
+            },
+        );
+    };
+    let mut far = past("far-1234", "started from a script", "/work", T0 + 40 * MIN);
+    far.status = SessionStatus::Idle;
+    far.ended_ms = None;
+    let mut s = launching(Launch::Resume(Some("far-12".into())));
+    connect_far(&mut s);
+    assert!(listed(&mut s, 0, history()).is_empty());
+    assert_eq!(error(&s), "No session matches `far-12`");
+    let fx = listed(&mut s, 1, vec![far.clone()]);
+    assert_eq!(
+        fx,
+        vec![Effect::Attach {
+            node: 1,
+            session: "far-1234".into()
+        }]
+    );
+    assert_eq!(s.active.as_deref(), Some("far-1234"));
+    assert!(
+        s.overlays.is_empty() && s.status.is_none(),
+        "the error is gone"
+    );
+
+    // A key first: the user has moved on; a later listing opens nothing.
+    let mut s = launching(Launch::Resume(Some("far-12".into())));
+    connect_far(&mut s);
+    listed(&mut s, 0, history());
+    update(
+        &mut s,
+        Action::Key(Key::new(KeyCode::Down, Modifiers::NONE)),
+    );
+    assert!(listed(&mut s, 1, vec![far]).is_empty());
+    assert_eq!(s.context(), Context::Sessions);
 }
 
 #[test]
