@@ -214,7 +214,10 @@ mod tests {
         assert!(line.starts_with("3f2a9c1e  box "), "{line}");
         assert!(line.contains("working +2"), "{line}");
         assert!(line.contains(" 1h "), "{line}");
-        assert!(line.contains("    1h     1h  fix the failing tests"), "{line}");
+        assert!(
+            line.contains("    1h     1h  fix the failing tests"),
+            "{line}"
+        );
         assert!(line.ends_with("  ~/src/praxis"), "{line}");
         assert!(line.contains('…'), "a long title is cut: {line}");
     }
