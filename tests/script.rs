@@ -803,7 +803,6 @@ fn a_node_that_is_not_running_and_a_broker_that_is_down_exit_3_without_the_passw
 }
 
 #[test]
-#[ignore = "product bug: `session stream` over the broker never ends when its node is killed (reported)"]
 fn a_node_killed_while_a_client_streams_it_ends_the_stream_with_3() {
     let (_url, mut node, client) = broker_pair("doomed");
     let name = node.name.clone();

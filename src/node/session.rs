@@ -249,6 +249,9 @@ impl NodeSession {
     pub(super) async fn run_turn(&self, mut params: Value, by: ConnId) -> Result<Value, RpcError> {
         {
             let i = self.lock();
+            if i.closing {
+                return Err(RpcError::not_found("session is closed"));
+            }
             match i.status {
                 SessionStatus::Idle => {}
                 SessionStatus::Failed => {
@@ -378,14 +381,15 @@ impl NodeSession {
             i.closing = true;
             i.status.is_busy()
         };
+        let settle = self.spec.grace.min(Duration::from_secs(2));
         if busy {
             self.cancel().await;
+            // The turn ends as cancelled (queued prompts behind it are refused, as the session
+            // is closing) before the agent is ended; one that ignores the cancel is ended anyway.
+            let _ = tokio::time::timeout(settle, self.turns.settled()).await;
         }
         self.agent.close_session().await;
-        self.agent
-            .process
-            .terminate(self.spec.grace.min(Duration::from_secs(2)))
-            .await;
+        self.agent.process.terminate(settle).await;
         {
             let mut i = self.lock();
             if i.status.is_live() {

@@ -26,6 +26,11 @@ impl Turns {
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::SeqCst)
     }
+
+    /// Waits until no turn runs (those queued behind it go first: the lock is fair).
+    pub async fn settled(&self) {
+        drop(self.lock.lock().await);
+    }
 }
 
 impl NodeSession {
@@ -74,7 +79,7 @@ impl NodeSession {
             s.turns.queued.fetch_sub(1, Ordering::SeqCst);
             let result = s.run_turn(params, by).await;
             if let Err(e) = &result {
-                s.notice("warning", format!("a queued prompt failed: {}", e.message))
+                s.notice("warning", format!("a prompt failed: {}", e.message))
                     .await;
             }
             s.turn_ended(&result).await;

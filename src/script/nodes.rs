@@ -166,6 +166,11 @@ pub struct Found {
 }
 
 impl Nodes {
+    /// The broker connection the links run over (None: the local daemon's socket).
+    pub fn endpoint(&self) -> Option<&crate::amqp::ClientEndpoint> {
+        self._endpoint.as_ref()
+    }
+
     /// Every session of every linked node (with the history), tagged with its node; a node
     /// whose listing fails is added to `missing`.
     pub async fn sessions(&mut self) -> Vec<(usize, SessionSummary)> {

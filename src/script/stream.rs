@@ -22,6 +22,7 @@ pub async fn stream(
 ) -> Result<i32, Failure> {
     let mut nodes = nodes::all(env, node, false).await?;
     let found = nodes.locate(id).await?;
+    let endpoint = nodes.endpoint().cloned();
     let linked = &mut nodes.linked[found.node];
     let id = found.summary.session_id.clone();
     if !found.summary.status.is_live() {
@@ -78,8 +79,15 @@ pub async fn stream(
         return Ok(end);
     }
     let mut signals = crate::signals::Signals::new();
+    // Over the broker a link to a node that died just goes quiet: its presence tells.
+    let gone = node_gone(endpoint, linked.name.clone());
+    tokio::pin!(gone);
     let result = loop {
         tokio::select! {
+            why = &mut gone => {
+                out.text(&printer.finish());
+                return Err(Failure::new(code::UNREACHABLE, format!("node {} went away ({why})", linked.name)));
+            }
             event = linked.events.recv() => match event {
                 None | Some(NodeEvent::Disconnected(_)) => {
                     out.text(&printer.finish());
@@ -100,6 +108,41 @@ pub async fn stream(
     let _ =
         tokio::time::timeout(std::time::Duration::from_secs(2), linked.client.detach(&id)).await;
     Ok(result)
+}
+
+/// How long a node may go without a sign of life (its presence answers pings) before a
+/// follower gives it up: three of its heartbeats.
+const NODE_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Resolves when node `name` says goodbye or stops answering pings (never without a broker:
+/// the socket closing says it).
+async fn node_gone(endpoint: Option<crate::amqp::ClientEndpoint>, name: String) -> String {
+    let Some(endpoint) = endpoint else {
+        return std::future::pending().await;
+    };
+    let mut presence = endpoint.presence();
+    let mut last_seen = tokio::time::Instant::now();
+    let mut ping = tokio::time::interval(crate::node::daemon::HEARTBEAT);
+    loop {
+        tokio::select! {
+            _ = ping.tick() => {
+                let _ = endpoint.ping().await;
+            }
+            p = presence.recv() => match p {
+                Ok(p) if p.node == name => {
+                    if p.body.get("goodbye").and_then(serde_json::Value::as_bool) == Some(true) {
+                        return "it said goodbye".into();
+                    }
+                    last_seen = tokio::time::Instant::now();
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return "the broker connection closed".into(),
+            },
+            _ = tokio::time::sleep_until(last_seen + NODE_SILENCE) => {
+                return format!("no sign of life for {} s", NODE_SILENCE.as_secs());
+            }
+        }
+    }
 }
 
 /// Prints one event; returns the exit code when it ends the work this command follows (the
