@@ -171,6 +171,10 @@ fn show(
                     .as_deref()
                     .unwrap_or("a tool call")
             )),
+            NodeEvent::PermissionResolved { option, .. } => printer.line(&format!(
+                "[permission] answered: {}",
+                option.as_deref().unwrap_or("cancelled")
+            )),
             NodeEvent::AutoApproved { title, .. } => {
                 printer.line(&format!("[yolo] approved: {title}"))
             }
