@@ -23,11 +23,7 @@ pub struct PromptArgs {
     pub text: String,
 }
 
-/// Writes `praxis: <msg>` and a newline to stderr, sanitized; a closed stderr is ignored.
-pub fn say(msg: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "praxis: {}", sanitize(msg));
-}
+pub use crate::stderr::say;
 
 /// Which node runs the prompt.
 pub enum Target {

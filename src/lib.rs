@@ -23,6 +23,7 @@ pub mod sanitize;
 pub mod script;
 pub mod signals;
 pub mod state;
+pub mod stderr;
 pub mod transcript;
 pub mod transport;
 pub mod ui;

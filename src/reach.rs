@@ -3,6 +3,7 @@
 //! names (they go into routing keys).
 
 use crate::config::{Paths, RemoteConfig};
+use crate::stderr::say;
 use crate::wire::Transport;
 
 /// This machine's host name (the default node name), made safe for a routing key.
@@ -320,14 +321,4 @@ fn node_line(name: &str, body: &serde_json::Value) -> String {
             agents.join(", ")
         }
     )
-}
-
-/// `praxis: <msg>` on stderr, sanitized (a closed stderr is ignored).
-fn say(msg: &str) {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "praxis: {}",
-        crate::sanitize::sanitize(msg)
-    );
 }

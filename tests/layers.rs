@@ -14,6 +14,7 @@ use std::path::Path;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("sanitize", &[]),
     ("signals", &[]),
+    ("stderr", &["sanitize"]),
     ("key", &[]),
     ("config", &[]),
     ("keymap", &["key", "config"]),
@@ -38,7 +39,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "reach",
-        &["amqp", "config", "node", "sanitize", "transport", "wire"],
+        &[
+            "amqp",
+            "config",
+            "node",
+            "sanitize",
+            "stderr",
+            "transport",
+            "wire",
+        ],
     ),
     ("demo_agent", &["wire", "transport", "protocol"]),
     ("history", &["sanitize"]),
@@ -64,6 +73,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "protocol",
             "reach",
             "sanitize",
+            "stderr",
+            "stderr",
             "signals",
             "transport",
             "wire",
@@ -77,6 +88,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "protocol",
             "reach",
             "sanitize",
+            "stderr",
             "script",
             "signals",
             "transport",
@@ -86,7 +98,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "headless",
         &[
-            "node", "node_api", "protocol", "reach", "sanitize", "signals",
+            "node", "node_api", "protocol", "reach", "sanitize", "signals", "stderr",
         ],
     ),
     (

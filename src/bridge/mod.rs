@@ -30,6 +30,7 @@ mod stdio;
 
 use crate::protocol::acp::{method, praxis_meta, PROTOCOL_VERSION};
 use crate::script::Env;
+use crate::stderr::say;
 use crate::wire::{Inbound, Transport};
 use relay::{FromClient, FromNode, Relay};
 use serde_json::{json, Value};
@@ -359,33 +360,5 @@ fn error_text(e: &Value) -> String {
     match e.get("code").and_then(Value::as_i64) {
         Some(code) => format!("{message} (code {code})"),
         None => message.to_string(),
-    }
-}
-
-/// `praxis: <msg>` on stderr, sanitized (it may quote the node or an agent); a closed stderr
-/// is ignored.
-fn say(msg: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{}", stderr_line(msg));
-}
-
-/// `praxis: <msg>` without escape sequences or control characters, its further lines
-/// indented (so no line of it can pass for one of the bridge's own).
-fn stderr_line(msg: &str) -> String {
-    let clean = crate::sanitize::sanitize(msg.trim_end());
-    format!("praxis: {}", clean.replace('\n', "\n  "))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn stderr_lines_carry_no_escapes_and_no_line_of_their_own() {
-        let hostile = "agent said \x1b]0;PWNTITLE\x07\x1b[2Jboom\npraxis: fake\r\x1bPqX\x1b\\\n";
-        let line = super::stderr_line(hostile);
-        assert!(
-            !line.contains('\x1b') && !line.contains('\x07') && !line.contains('\r'),
-            "{line:?}"
-        );
-        assert_eq!(line, "praxis: agent said boom\n  praxis: fake");
     }
 }

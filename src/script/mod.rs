@@ -156,10 +156,7 @@ pub async fn run(env: Env, cmd: SessionCmd) -> i32 {
     }
 }
 
-/// `praxis: <msg>` on stderr, sanitized.
-pub(crate) fn say(msg: &str) {
-    crate::headless::say(msg)
-}
+pub(crate) use crate::stderr::say;
 
 /// Standard output for a command's results; a closed stdout is ignored (a script that stops
 /// reading does not make praxis panic).
