@@ -54,15 +54,12 @@ pub async fn run(target: Target, args: PromptArgs) -> i32 {
             // Kept for the whole run: it carries the link.
             broker = reached.endpoint;
             match NodeClient::connect_into(reached.transport, Sink::Own(tx), token).await {
-                // The local socket reaches whichever daemon runs here: it must be that node.
-                Ok(c) if c.node_name != name => Err((
-                    3,
-                    format!(
-                        "the node daemon here is `{}`, not `{name}` (no broker is configured)",
-                        c.node_name
-                    ),
-                )),
-                Ok(c) => Ok((c, rx)),
+                Ok(c) => {
+                    match crate::reach::check_reached(broker.is_some(), Some(&name), &c.node_name) {
+                        Ok(()) => Ok((c, rx)),
+                        Err(e) => Err((3, e)),
+                    }
+                }
                 Err(e) => Err((3, format!("node {name}: {}", e.message))),
             }
         }

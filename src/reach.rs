@@ -75,6 +75,18 @@ pub async fn open_node(
     }
 }
 
+/// Without a broker, a named node is reached over the local daemon's socket, which answers
+/// for whichever daemon runs here: it must be the node asked for (`answered` is the name its
+/// `initialize` gave). With a broker, the name routed the link, so any answer is that node.
+pub fn check_reached(over_broker: bool, asked: Option<&str>, answered: &str) -> Result<(), String> {
+    match asked {
+        Some(asked) if !over_broker && answered != asked => Err(format!(
+            "the node daemon here is `{answered}`, not `{asked}` (no broker is configured)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The local daemon's socket; when nobody answers there and `start` is set, `praxis node` is
 /// started in the background first (in its own session, so closing this terminal does not end
 /// it; its output goes to `<data>/logs/node-daemon.log`), as tmux starts its server.

@@ -105,13 +105,13 @@ pub async fn run(env: Env, node: Option<String>, agent: String, yolo: bool) -> i
         Answers::All(mut got) => match got.pop() {
             Some(Ok(answer)) => {
                 let name = praxis_meta(&answer, "node").and_then(Value::as_str);
-                if let (None, Some(want), Some(name)) = (&env.remote.broker, &node, name) {
-                    if name != want {
-                        say(&format!(
-                            "the node daemon here is `{name}`, not `{want}` (no broker is configured)"
-                        ));
-                        return 3;
-                    }
+                if let Err(e) = crate::reach::check_reached(
+                    env.remote.broker.is_some(),
+                    node.as_deref(),
+                    name.unwrap_or_default(),
+                ) {
+                    say(&e);
+                    return 3;
                 }
             }
             Some(Err(e)) => {

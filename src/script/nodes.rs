@@ -58,18 +58,8 @@ pub async fn one(env: &Env, name: Option<&str>, start: bool) -> Result<Nodes, Fa
     let linked = link(label, reached.transport, env.remote.node_token.clone())
         .await
         .map_err(|e| Failure::new(code::UNREACHABLE, e))?;
-    // Without a broker the socket reaches whichever daemon runs here: it must be that node.
-    if let Some(name) = name {
-        if env.remote.broker.is_none() && linked.name != name {
-            return Err(Failure::new(
-                code::UNREACHABLE,
-                format!(
-                    "the node daemon here is `{}`, not `{name}` (no broker is configured)",
-                    linked.name
-                ),
-            ));
-        }
-    }
+    crate::reach::check_reached(reached.endpoint.is_some(), name, &linked.name)
+        .map_err(|e| Failure::new(code::UNREACHABLE, e))?;
     Ok(Nodes {
         linked: vec![linked],
         missing: Vec::new(),
