@@ -288,8 +288,11 @@ pub async fn run(
             }
             _ = clock.tick() => {
                 let now_ms = epoch_ms + start.elapsed().as_millis() as u64;
+                // An idle screen is not redrawn for the clock alone (the tick that ends a
+                // faded message or an armed guard still is).
+                let before = app.ticking();
                 apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
-                dirty = true;
+                dirty |= before || app.ticking();
             }
             _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
         }

@@ -107,34 +107,44 @@ fn scrolled(top: usize, key: Key) -> usize {
 }
 
 fn chat_input(state: &mut AppState, key: Key) {
-    let history = state.history.clone();
-    let Some(s) = state.active_session_mut() else {
+    let Some(s) = state.active_session() else {
         return;
     };
     let (row, _) = s.input.cursor();
     let last_row = s.input.lines().len().saturating_sub(1);
+    let at = s.history_pos;
     let plain = key.modifiers == Modifiers::NONE;
-    match key.code {
-        KeyCode::Up if plain && row == 0 && !history.is_empty() => {
-            let pos = match s.history_pos {
-                None => history.len() - 1,
-                Some(p) => p.saturating_sub(1),
-            };
-            s.history_pos = Some(pos);
-            s.set_input(&history[pos]);
+    let n = state.history.len();
+    // Up on the first line and Down on the last walk the prompt history (Some(None): past
+    // its end, back to an empty prompt).
+    let recall = match key.code {
+        KeyCode::Up if plain && row == 0 && n > 0 => Some(Some(match at {
+            None => n - 1,
+            Some(p) => p.saturating_sub(1),
+        })),
+        KeyCode::Down if plain && row == last_row && at.is_some() => {
+            let next = at.map(|p| p + 1).unwrap_or(0);
+            Some((next < n).then_some(next))
         }
-        KeyCode::Down if plain && row == last_row && s.history_pos.is_some() => {
-            let next = s.history_pos.map(|p| p + 1).unwrap_or(0);
-            if next < history.len() {
-                s.history_pos = Some(next);
-                s.set_input(&history[next]);
-            } else {
-                s.history_pos = None;
-                s.clear_input();
+        _ => None,
+    };
+    match recall {
+        Some(pos) => {
+            // Only the recalled prompt is copied, not the history.
+            let text = pos.map(|p| state.history[p].clone());
+            let Some(s) = state.active_session_mut() else {
+                return;
+            };
+            s.history_pos = pos;
+            match text {
+                Some(t) => s.set_input(&t),
+                None => s.clear_input(),
             }
         }
-        _ => {
-            s.edit(key);
+        None => {
+            if let Some(s) = state.active_session_mut() {
+                s.edit(key);
+            }
             refilter(state);
         }
     }

@@ -264,6 +264,20 @@ impl AppState {
         }
     }
 
+    /// Whether the screen shows something that changes with time alone, so a clock tick must
+    /// redraw it: an overlay (ages, heartbeats), a message that will fade, a busy session, the
+    /// close guard, a session being started. An idle chat redraws for nothing.
+    pub fn ticking(&self) -> bool {
+        !self.overlays.is_empty()
+            || self
+                .status
+                .as_ref()
+                .is_some_and(|m| m.level != Level::Error)
+            || self.close_armed.is_some()
+            || !self.starting.is_empty()
+            || self.sessions.iter().any(|s| s.status.is_busy())
+    }
+
     /// Whether the Nodes window is visible (opened, or as the home screen).
     pub fn nodes_visible(&self) -> bool {
         self.overlays.contains(&Overlay::Nodes) || self.active_session().is_none()
@@ -299,6 +313,9 @@ impl AppState {
     }
 }
 
+/// How long a status message other than an error stays in the status bar, in ms.
+pub const MESSAGE_MS: u64 = 8000;
+
 /// Applies one action; returns the effects for the runtime to carry out.
 pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -321,6 +338,12 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
                 }
             }
             state.now_ms = now_ms;
+            // A message that has faded is gone (and stops the clock redrawing for it).
+            if state.status.as_ref().is_some_and(|m| {
+                m.level != Level::Error && now_ms.saturating_sub(m.at_ms) > MESSAGE_MS
+            }) {
+                state.status = None;
+            }
             if let Some((_, at)) = &state.close_armed {
                 if now_ms.saturating_sub(*at) > CLOSE_GUARD_MS {
                     state.close_armed = None;
@@ -333,6 +356,8 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
     fx
 }
 
+#[cfg(test)]
+mod cost_tests;
 #[cfg(test)]
 mod fleet_support;
 #[cfg(test)]

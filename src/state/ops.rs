@@ -94,10 +94,8 @@ pub(super) fn navigate(state: &mut AppState, delta: i64) {
         }
         Context::Permission => {
             if let Some(s) = state.active_session_mut() {
-                if let Some((p, rev)) = s.transcript.pending_permission() {
-                    p.selected = step(p.selected, p.options.len());
-                    *rev += 1;
-                }
+                s.transcript
+                    .with_pending(|p| p.selected = step(p.selected, p.options.len()));
             }
         }
         _ => {}
@@ -295,25 +293,27 @@ pub(super) fn answer_permission(state: &mut AppState, idx: Option<usize>, fx: &m
         return;
     };
     let node = s.node;
-    let Some((p, rev)) = s.transcript.pending_permission() else {
+    let answered = s.transcript.with_pending(|p| {
+        let idx = idx.unwrap_or(p.selected);
+        let answer = match p.options.get(idx) {
+            Some(o) => {
+                p.answered = Some(o.name.clone());
+                PermissionAnswer::Selected(o.id.clone())
+            }
+            None if idx == usize::MAX => {
+                p.answered = Some("rejected".into());
+                PermissionAnswer::Cancelled
+            }
+            None => return None,
+        };
+        Some((p.request.clone(), answer))
+    });
+    let Some(Some((request, answer))) = answered else {
         return;
     };
-    let idx = idx.unwrap_or(p.selected);
-    let answer = match p.options.get(idx) {
-        Some(o) => {
-            p.answered = Some(o.name.clone());
-            PermissionAnswer::Selected(o.id.clone())
-        }
-        None if idx == usize::MAX => {
-            p.answered = Some("rejected".into());
-            PermissionAnswer::Cancelled
-        }
-        None => return,
-    };
-    *rev += 1;
     fx.push(Effect::AnswerPermission {
         node,
-        request: p.request.clone(),
+        request,
         answer,
     });
 }

@@ -105,6 +105,9 @@ pub enum Item {
 pub struct Transcript {
     pub entries: Vec<Entry>,
     next_id: u64,
+    /// Permission requests still waiting for an answer (kept as they are asked and answered,
+    /// so the keymap's context costs nothing per key).
+    unanswered: usize,
 }
 
 impl Transcript {
@@ -115,6 +118,7 @@ impl Transcript {
         Transcript {
             entries: Vec::new(),
             next_id: old.next_id,
+            unanswered: 0,
         }
     }
 
@@ -184,6 +188,7 @@ impl Transcript {
                     if let Item::Permission(p) = item {
                         if p.answered.is_none() {
                             p.answered = Some("cancelled".into());
+                            self.unanswered = self.unanswered.saturating_sub(1);
                         }
                     }
                 }
@@ -336,6 +341,7 @@ impl Transcript {
             answered: None,
         }));
         *rev += 1;
+        self.unanswered += 1;
     }
 
     pub fn push_auto_approved(&mut self, agent: &str, title: &str) {
@@ -360,6 +366,7 @@ impl Transcript {
                                 None => "cancelled".into(),
                             });
                             e.rev += 1;
+                            self.unanswered = self.unanswered.saturating_sub(1);
                             return true;
                         }
                     }
@@ -369,8 +376,24 @@ impl Transcript {
         false
     }
 
+    /// Runs `f` on the permission request waiting for an answer, if any (its entry is laid
+    /// out again); when `f` answers it (sets `answered`), it no longer counts as waiting.
+    pub fn with_pending<R>(&mut self, f: impl FnOnce(&mut Permission) -> R) -> Option<R> {
+        let (p, rev) = self.pending_permission()?;
+        let r = f(p);
+        let answered = p.answered.is_some();
+        *rev += 1;
+        if answered {
+            self.unanswered = self.unanswered.saturating_sub(1);
+        }
+        Some(r)
+    }
+
     /// The permission request still waiting for an answer, if any.
-    pub fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64)> {
+    fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64)> {
+        if self.unanswered == 0 {
+            return None;
+        }
         for e in self.entries.iter_mut().rev() {
             if let EntryKind::Agent(t) = &mut e.kind {
                 for item in t.items.iter_mut().rev() {
@@ -385,14 +408,9 @@ impl Transcript {
         None
     }
 
+    /// Whether a permission request waits for an answer (O(1): counted as they come and go).
     pub fn has_pending_permission(&self) -> bool {
-        self.entries.iter().any(|e| match &e.kind {
-            EntryKind::Agent(t) => t
-                .items
-                .iter()
-                .any(|i| matches!(i, Item::Permission(p) if p.answered.is_none())),
-            _ => false,
-        })
+        self.unanswered > 0
     }
 
     /// The text of the last agent answer.

@@ -9,9 +9,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-/// How long a status message stays (ms).
-const MESSAGE_MS: u64 = 8000;
-
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     if area.height == 0 {
         return;
@@ -71,7 +68,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         ));
     }
     if let Some(msg) = &state.status {
-        if state.now_ms.saturating_sub(msg.at_ms) <= MESSAGE_MS || msg.level == Level::Error {
+        if state.now_ms.saturating_sub(msg.at_ms) <= crate::state::MESSAGE_MS
+            || msg.level == Level::Error
+        {
             let scope = match msg.level {
                 Level::Info => "info",
                 Level::Warning => "warning",
