@@ -3,8 +3,11 @@
 //! transcripts can be exported from it.
 //!
 //! Appending never blocks the async runtime: records go to one writer thread for the whole
-//! process, which writes each with one `write` (no buffering in between). [`flush_all`] waits
-//! until everything appended so far is on disk (before a transcript is read, and on exit).
+//! process. It writes as soon as a record arrives; records that queued up meanwhile (a flood
+//! of chunks) go out together, a file's consecutive records in one `write`, in order, so no
+//! record waits for a timer and a crash loses at most what was still queued. [`flush_all`]
+//! waits until everything appended so far is on disk (before a transcript is read, and on
+//! exit).
 
 use serde_json::{json, Value};
 use std::fs::File;
@@ -35,14 +38,15 @@ fn writer() -> &'static Mutex<mpsc::Sender<Job>> {
         let spawned = std::thread::Builder::new()
             .name("praxis-journal".into())
             .spawn(move || {
-                for job in rx {
-                    match job {
-                        Job::Write(target, line) => target.write(&line),
-                        Job::AppendTo(path, line) => append_to(&path, &line),
-                        Job::Flush(done) => {
-                            let _ = done.send(());
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH_JOBS {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
                         }
                     }
+                    run_batch(batch);
                 }
             });
         if let Err(e) = spawned {
@@ -50,6 +54,39 @@ fn writer() -> &'static Mutex<mpsc::Sender<Job>> {
         }
         Mutex::new(tx)
     })
+}
+
+/// The most records the writer takes at once.
+const BATCH_JOBS: usize = 4096;
+
+/// Runs queued jobs in order, joining a file's consecutive records into one write.
+fn run_batch(batch: Vec<Job>) {
+    let mut pending: Option<(Arc<Target>, Vec<u8>)> = None;
+    let write_out = |pending: &mut Option<(Arc<Target>, Vec<u8>)>| {
+        if let Some((target, bytes)) = pending.take() {
+            target.write(&bytes);
+        }
+    };
+    for job in batch {
+        match job {
+            Job::Write(target, line) => match &mut pending {
+                Some((t, bytes)) if Arc::ptr_eq(t, &target) => bytes.extend_from_slice(&line),
+                _ => {
+                    write_out(&mut pending);
+                    pending = Some((target, line));
+                }
+            },
+            Job::AppendTo(path, line) => {
+                write_out(&mut pending);
+                append_to(&path, &line);
+            }
+            Job::Flush(done) => {
+                write_out(&mut pending);
+                let _ = done.send(());
+            }
+        }
+    }
+    write_out(&mut pending);
 }
 
 fn submit(job: Job) -> bool {
@@ -255,5 +292,38 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_batch_keeps_every_files_records_in_order_when_journals_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            Journal::open(dir.path(), "a"),
+            Journal::open(dir.path(), "b"),
+        );
+        let side = dir.path().join("index.jsonl");
+        // Queued faster than one write takes, so the writer takes them in batches.
+        for i in 0..2000u64 {
+            let j = if i % 3 == 0 { &b } else { &a };
+            j.append("update", json!({ "i": i }));
+            if i % 500 == 0 {
+                append_line(&side, format!("{i}").into_bytes());
+            }
+        }
+        flush_all();
+        let numbers = |path: &Path| -> Vec<u64> {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|l| match serde_json::from_str::<Value>(l).unwrap() {
+                    Value::Number(n) => n.as_u64().unwrap(),
+                    v => v["data"]["i"].as_u64().unwrap(),
+                })
+                .collect()
+        };
+        let want = |keep: fn(&u64) -> bool| (0..2000u64).filter(keep).collect::<Vec<_>>();
+        assert_eq!(numbers(a.path()), want(|i| i % 3 != 0));
+        assert_eq!(numbers(b.path()), want(|i| i % 3 == 0));
+        assert_eq!(numbers(&side), vec![0, 500, 1000, 1500]);
     }
 }
