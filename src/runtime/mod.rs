@@ -322,7 +322,8 @@ pub async fn run(
                     "key answered on screen"
                 );
             }
-            dirty = false;
+            // Layout left for later frames (after a resize): they come at the frame rate.
+            dirty = cache.pending;
             let title = state::terminal_title(&app);
             if title != shown_title {
                 notify::write(&notify::title(&title));

@@ -33,6 +33,9 @@ use theme_view::ThemeView;
 pub struct UiCache {
     pub theme: ThemeView,
     chats: HashMap<String, chat_pane::ChatCache>,
+    /// The last frame left layout work for the next ones (after a resize, a theme switch or
+    /// a toggle, entries off screen are laid out a budget per frame): draw again.
+    pub pending: bool,
 }
 
 impl UiCache {
@@ -40,6 +43,7 @@ impl UiCache {
         UiCache {
             theme: ThemeView::new(theme, highlighter),
             chats: HashMap::new(),
+            pending: false,
         }
     }
 }
@@ -64,6 +68,7 @@ pub fn draw_into(
         buf.set_style(area, base);
     }
     let mut layout = (0, 0);
+    cache.pending = false;
     if area.height == 0 || area.width == 0 {
         return layout;
     }
@@ -98,6 +103,7 @@ pub fn draw_into(
             },
         );
         layout = (total, chat_area.height as usize);
+        cache.pending = chat.pending;
         if input_area.height > 0 {
             let t = &cache.theme;
             let cancel =
@@ -164,6 +170,8 @@ pub fn draw_into(
 }
 #[cfg(test)]
 mod fleet_tests;
+#[cfg(test)]
+mod relayout_tests;
 #[cfg(test)]
 mod tests;
 

@@ -62,9 +62,14 @@ impl EntryLayout {
         }
     }
 
+    /// Whether the layout is that of `entry` at `width` with `key`.
+    pub fn fresh(&self, entry: &Entry, width: u16, key: u64) -> bool {
+        self.rev == entry.rev && self.width == width && self.key == key
+    }
+
     /// Brings the layout up to date with `entry` at `width`.
     pub fn refresh(&mut self, entry: &Entry, width: u16, key: u64, t: &ThemeView, show: &Show<'_>) {
-        if self.rev == entry.rev && self.width == width && self.key == key {
+        if self.fresh(entry, width, key) {
             return;
         }
         if self.key != key {

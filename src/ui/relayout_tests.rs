@@ -1,0 +1,144 @@
+//! After a resize only what is on screen is laid out in that frame; the rest follows a budget
+//! per frame. The screen is right at once, and the layout converges to a fresh one's.
+
+use super::*;
+use crate::key::{Key, KeyCode, Modifiers};
+use crate::keymap::Keymap;
+use crate::node_api::{NodeEvent, SessionCreated, SessionOptions};
+use crate::protocol::acp::Update;
+use crate::state::{command, update, Action};
+use ratatui::buffer::Buffer;
+use serde_json::json;
+
+/// A session with `turns` answered prompts, each a few paragraphs long.
+fn long_session(turns: usize) -> AppState {
+    let keymap = Keymap::default_keymap(&command::names());
+    let mut s = AppState::new(keymap, "dark".into(), "/work".into(), 600);
+    update(
+        &mut s,
+        Action::NodeConnected {
+            node: 0,
+            name: "local".into(),
+            agents: vec!["demo".into()],
+            remote: false,
+        },
+    );
+    update(
+        &mut s,
+        Action::SessionCreated {
+            node: 0,
+            options: SessionOptions {
+                agent: "demo".into(),
+                cwd: "/work".into(),
+                yolo: false,
+                prompt_timeout_secs: None,
+            },
+            result: Ok(SessionCreated {
+                session_id: "s1".into(),
+                agent_name: None,
+                prompt_timeout_secs: None,
+                modes: None,
+                model: None,
+            }),
+        },
+    );
+    for n in 0..turns {
+        for c in format!("question {n}").chars() {
+            update(
+                &mut s,
+                Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)),
+            );
+        }
+        update(
+            &mut s,
+            Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)),
+        );
+        let text = format!(
+            "Answer {n}: {}\n\n- one point that wraps {}\n- another\n\n",
+            "words that wrap at narrow widths ".repeat(6),
+            "again and again ".repeat(4)
+        );
+        update(
+            &mut s,
+            Action::Node {
+                node: 0,
+                event: NodeEvent::Update {
+                    session: "s1".into(),
+                    update: Update::from_value(json!({
+                        "sessionUpdate": "agent_message_chunk",
+                        "content": {"type": "text", "text": text}
+                    })),
+                },
+            },
+        );
+        update(
+            &mut s,
+            Action::PromptDone {
+                session: "s1".into(),
+                result: Ok(crate::node_api::PromptDone {
+                    stop_reason: crate::node_api::StopReason::EndTurn,
+                    timed_out: false,
+                    usage: None,
+                }),
+            },
+        );
+    }
+    s
+}
+
+fn cache() -> UiCache {
+    UiCache::new(
+        crate::ui::theme::Theme::default_dark(),
+        highlight::Highlighter::new_blocking(),
+    )
+}
+
+fn screen(buf: &Buffer) -> String {
+    let a = buf.area;
+    (0..a.height)
+        .map(|y| {
+            (0..a.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_resize_lays_out_what_is_visible_at_once_and_the_rest_over_the_next_frames() {
+    let s = long_session(1000);
+    let (wide, narrow) = (Rect::new(0, 0, 120, 30), Rect::new(0, 0, 50, 30));
+    let mut c = cache();
+    let mut buf = Buffer::empty(wide);
+    draw_into(&mut buf, wide, &s, &mut c);
+    assert!(!c.pending, "a first frame lays out everything");
+
+    // Narrower: the visible part is as a fresh cache draws it, in this very frame.
+    let mut buf = Buffer::empty(narrow);
+    let (estimated, _) = draw_into(&mut buf, narrow, &s, &mut c);
+    assert!(c.pending, "most entries are left for later frames");
+    let mut fresh = cache();
+    let mut want = Buffer::empty(narrow);
+    let (total, _) = draw_into(&mut want, narrow, &s, &mut fresh);
+    assert_eq!(screen(&buf), screen(&want));
+    assert!(
+        estimated < total,
+        "old heights stand in for the rest meanwhile"
+    );
+
+    // The next frames lay out the rest, and then nothing is pending.
+    let mut frames = 0;
+    while c.pending {
+        frames += 1;
+        assert!(frames < 100, "the relayout ends");
+        let (t, _) = draw_into(&mut buf, narrow, &s, &mut c);
+        assert_eq!(screen(&buf), screen(&want), "the view does not move");
+        if !c.pending {
+            assert_eq!(t, total, "converged to a fresh layout");
+        }
+    }
+    assert!(frames > 1, "spread over several frames: {frames}");
+}
