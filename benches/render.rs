@@ -3,7 +3,10 @@
 //!   against one render of the finished answer (the ratio is printed);
 //! - one 200×50 frame of a session holding a 100,000-line transcript (warm caches);
 //! - a keystroke in that state: `update` + draw;
-//! - the process's peak RSS after building that transcript (printed).
+//! - the process's peak RSS after building that transcript (printed);
+//! - a resize of a 10 MiB transcript: the first frame after it, and the frames until the
+//!   whole transcript is laid out at the new width (printed; `PRAXIS_BENCH_RESIZE=1` runs only
+//!   this).
 
 use criterion::{black_box, Criterion};
 use praxis::demo_agent::content::{chunks, markdown_of_size};
@@ -164,8 +167,50 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A transcript of `bytes` of markdown answers (16 KiB each) at 200×50, laid out; then the
+/// frames after narrowing it by one column, timed.
+fn resize(bytes: usize, hl: &Highlighter) {
+    let area = Rect::new(0, 0, 200, 50);
+    let mut s = app();
+    let mut c = cache(hl);
+    let mut buf = Buffer::empty(area);
+    for n in 0..bytes / (16 * 1024) {
+        prompt(&mut s, &format!("question {n}"));
+        update(&mut s, chunk_action(&markdown_of_size(16 * 1024)));
+        finish(&mut s);
+    }
+    let (lines, _) = draw_into(&mut buf, area, &s, &mut c);
+    let narrow = Rect::new(0, 0, 199, 50);
+    let mut buf = Buffer::empty(narrow);
+    let t0 = Instant::now();
+    draw_into(&mut buf, narrow, &s, &mut c);
+    let first = t0.elapsed();
+    let mut frames = 1;
+    while c.pending {
+        draw_into(&mut buf, narrow, &s, &mut c);
+        frames += 1;
+    }
+    let all = t0.elapsed();
+    let rss = peak_rss_mib();
+    let mut fresh = cache(hl);
+    let t1 = Instant::now();
+    draw_into(&mut buf, narrow, &s, &mut fresh);
+    println!(
+        "resize of a {} MiB transcript ({lines} lines): first frame {:.1} ms; laid out in {frames} frames, {:.0} ms in all; one whole relayout {:.0} ms; peak RSS before that {:.1} MiB",
+        bytes >> 20,
+        first.as_secs_f64() * 1e3,
+        all.as_secs_f64() * 1e3,
+        t1.elapsed().as_secs_f64() * 1e3,
+        rss
+    );
+}
+
 fn benches(c: &mut Criterion) {
     let hl = Highlighter::new_blocking();
+    resize(10 << 20, &hl);
+    if std::env::var_os("PRAXIS_BENCH_RESIZE").is_some() {
+        return;
+    }
     let doc = markdown_of_size(1 << 20);
     let area = Rect::new(0, 0, 120, 40);
 
