@@ -131,6 +131,7 @@ pub fn draw(
                 Part::Markdown { stream, .. } => {
                     stream.lines(body_width, &t.md, t.generation, &t.highlighter, &t.syntax)
                 }
+                Part::Grown { grown, .. } => &grown.lines[..grown.shown],
             };
             if skip >= lines.len() {
                 skip -= lines.len();

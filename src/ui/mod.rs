@@ -7,6 +7,7 @@ pub mod completion_popup;
 pub mod detail;
 pub mod fleet;
 pub mod fleet_cols;
+pub mod grown;
 pub mod highlight;
 pub mod input_view;
 pub mod markdown;

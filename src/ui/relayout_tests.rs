@@ -142,3 +142,80 @@ fn a_resize_lays_out_what_is_visible_at_once_and_the_rest_over_the_next_frames()
     }
     assert!(frames > 1, "spread over several frames: {frames}");
 }
+
+#[test]
+fn a_streaming_thought_and_tool_output_laid_out_as_they_grow_equal_a_fresh_layout() {
+    let mut s = long_session(0);
+    for c in "go".chars() {
+        update(
+            &mut s,
+            Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)),
+        );
+    }
+    update(
+        &mut s,
+        Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)),
+    );
+    let send = |s: &mut AppState, v: serde_json::Value| {
+        update(
+            s,
+            Action::Node {
+                node: 0,
+                event: NodeEvent::Update {
+                    session: "s1".into(),
+                    update: Update::from_value(v),
+                },
+            },
+        );
+    };
+    let area = Rect::new(0, 0, 40, 200);
+    let mut c = cache();
+    let mut buf = Buffer::empty(area);
+    let check = |s: &AppState, c: &mut UiCache, buf: &mut Buffer, step: &str| {
+        // A frame starts blank, as the terminal's does.
+        *buf = Buffer::empty(area);
+        draw_into(buf, area, s, c);
+        let mut want = Buffer::empty(area);
+        draw_into(&mut want, area, s, &mut cache());
+        assert_eq!(screen(buf), screen(&want), "after {step}");
+    };
+    let thought =
+        "Thinking about the layout of long texts that wrap,\n\nand then some more words é ü\n";
+    for (i, piece) in thought.as_bytes().chunks(7).enumerate() {
+        let piece = String::from_utf8_lossy(piece).into_owned();
+        send(
+            &mut s,
+            json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": piece}}),
+        );
+        check(&s, &mut c, &mut buf, &format!("thought chunk {i}"));
+    }
+    send(
+        &mut s,
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t", "title": "cargo test", "kind": "execute", "status": "in_progress"}),
+    );
+    let mut output = String::new();
+    for i in 0..30 {
+        output.push_str(&format!(
+            "test number {i} of a suite whose lines wrap ... ok\n"
+        ));
+        if i % 4 == 0 {
+            output.push_str("partial");
+        }
+        send(
+            &mut s,
+            json!({"sessionUpdate": "tool_call_update", "toolCallId": "t",
+                   "content": [{"type": "content", "content": {"type": "text", "text": output.clone()}}]}),
+        );
+        check(&s, &mut c, &mut buf, &format!("output {i}"));
+        if i % 4 == 0 {
+            output.truncate(output.len() - "partial".len());
+        }
+    }
+    // Hidden, the output is counted as it grows.
+    update(
+        &mut s,
+        Action::Key(Key::new(KeyCode::Char('o'), Modifiers::ALT)),
+    );
+    check(&s, &mut c, &mut buf, "hiding the output");
+    assert!(screen(&buf).contains("… 30 lines"), "{}", screen(&buf));
+}

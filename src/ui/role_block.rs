@@ -6,6 +6,7 @@
 //! Layout is cached per entry by (revision, width, theme, toggles); markdown text keeps its
 //! own block cache, so a streaming answer only re-renders its open tail.
 
+use super::grown::Grown;
 use super::md_stream::MdStream;
 use super::theme_view::ThemeView;
 use crate::state::transcript::{
@@ -22,7 +23,16 @@ pub enum Part {
         stream: Box<MdStream>,
         count: usize,
     },
+    /// Lines of a text that grows (a thought, a tool's output), extended in place: `at` is
+    /// (item index, which text of it), how the next layout finds it again.
+    Grown {
+        at: (usize, u8),
+        grown: Box<Grown>,
+    },
 }
+
+/// Growing texts of an entry's previous layout, by (item index, which text).
+type Kept = std::collections::HashMap<(usize, u8), Box<Grown>>;
 
 pub struct EntryLayout {
     pub rev: u64,
@@ -79,15 +89,17 @@ impl EntryLayout {
         self.width = width;
         self.key = key;
         let body_width = width.saturating_sub(2).max(1);
-        // Keep markdown streams (by position) so streaming stays incremental.
-        let mut streams: Vec<MdStream> = self
-            .parts
-            .drain(..)
-            .filter_map(|p| match p {
-                Part::Markdown { stream, .. } => Some(*stream),
-                Part::Lines(_) => None,
-            })
-            .collect::<Vec<_>>();
+        // Keep markdown streams (by position) and growing texts (by item) so streaming stays
+        // incremental.
+        let mut streams: Vec<MdStream> = Vec::new();
+        let mut kept = Kept::new();
+        for p in self.parts.drain(..) {
+            match p {
+                Part::Markdown { stream, .. } => streams.push(*stream),
+                Part::Grown { at, grown } => drop(kept.insert(at, grown)),
+                Part::Lines(_) => {}
+            }
+        }
         streams.reverse();
         let mut parts = Vec::new();
         match &entry.kind {
@@ -126,8 +138,13 @@ impl EntryLayout {
                 self.rail = t.style("role.agent.rail");
                 self.rail_glyph = "│ ";
                 parts.push(Part::Lines(vec![header(turn, t)]));
-                for item in &turn.items {
-                    agent_item(item, turn, body_width, t, show, &mut streams, &mut parts);
+                for (i, item) in turn.items.iter().enumerate() {
+                    let mut out = Out {
+                        streams: &mut streams,
+                        kept: &mut kept,
+                        parts: &mut parts,
+                    };
+                    agent_item(i, item, turn, body_width, t, show, &mut out);
                 }
                 if turn.state != TurnState::Streaming {
                     if let Some(note) = end_note(&turn.state) {
@@ -151,6 +168,7 @@ impl EntryLayout {
             .map(|p| match p {
                 Part::Lines(l) => l.len(),
                 Part::Markdown { count, .. } => *count,
+                Part::Grown { grown, .. } => grown.shown,
             })
             .sum();
         self.parts = parts;
@@ -217,15 +235,36 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where an item's parts go, and what the previous layout left to build on.
+struct Out<'a> {
+    streams: &'a mut Vec<MdStream>,
+    kept: &'a mut Kept,
+    parts: &'a mut Vec<Part>,
+}
+
+impl Out<'_> {
+    /// The growing text `at` brought up to `text`.
+    fn grow(
+        &mut self,
+        at: (usize, u8),
+        text: &str,
+        width: usize,
+        wrap: &dyn Fn(&str) -> Vec<Line<'static>>,
+    ) {
+        let old = self.kept.remove(&at).map(|g| *g);
+        let grown = Box::new(Grown::update(old, text, width, wrap));
+        self.parts.push(Part::Grown { at, grown });
+    }
+}
+
 fn agent_item(
+    index: usize,
     item: &Item,
     turn: &AgentTurn,
     width: u16,
     t: &ThemeView,
     show: &Show<'_>,
-    streams: &mut Vec<MdStream>,
-    parts: &mut Vec<Part>,
+    out: &mut Out<'_>,
 ) {
     let w = width as usize;
     let styled = |s: String, scope: &str| Line::from(Span::styled(s, t.style(scope)));
@@ -238,7 +277,7 @@ fn agent_item(
     };
     match item {
         Item::Text(src) => {
-            let mut stream = streams.pop().unwrap_or_default();
+            let mut stream = out.streams.pop().unwrap_or_default();
             if !extends(src, stream.source()) {
                 stream = MdStream::default();
             }
@@ -249,26 +288,22 @@ fn agent_item(
             if turn.state != TurnState::Streaming {
                 stream.finish();
             }
-            parts.push(Part::Markdown {
+            out.parts.push(Part::Markdown {
                 stream: Box::new(stream),
                 count: 0,
             });
         }
         Item::Thought(text) => {
             if show.thoughts {
-                let mut lines = Vec::new();
-                for l in text.trim().split('\n') {
-                    lines.extend(wrapped(l, "thought", "💭 "));
-                }
-                parts.push(Part::Lines(lines));
+                out.grow((index, 0), text, w, &|l| wrapped(l, "thought", "💭 "));
             } else {
-                parts.push(Part::Lines(vec![styled(
+                out.parts.push(Part::Lines(vec![styled(
                     "💭 … (thoughts hidden · Alt+T)".into(),
                     "thought",
                 )]));
             }
         }
-        Item::Tool(tool) => parts.push(Part::Lines(tool_lines(tool, w, t, show.tools))),
+        Item::Tool(tool) => tool_parts(index, tool, w, t, show.tools, out),
         Item::Plan(steps) => {
             let mut lines = vec![styled("Plan".into(), "tool.title")];
             for (step, status) in steps {
@@ -279,12 +314,13 @@ fn agent_item(
                 };
                 lines.extend(wrapped(&format!("{mark} {step}"), scope, "  "));
             }
-            parts.push(Part::Lines(lines));
+            out.parts.push(Part::Lines(lines));
         }
         Item::Permission(p) => {
-            parts.push(Part::Lines(permission_lines(p, w, t, show.permission_hint)))
+            out.parts
+                .push(Part::Lines(permission_lines(p, w, t, show.permission_hint)))
         }
-        Item::AutoApproved(title) => parts.push(Part::Lines(wrapped(
+        Item::AutoApproved(title) => out.parts.push(Part::Lines(wrapped(
             &format!("⚡ auto-approved (YOLO): {title}"),
             "warning",
             "",
@@ -292,12 +328,21 @@ fn agent_item(
         Item::Raw { kind, json } => {
             let mut lines = vec![styled(format!("[{kind}] (unknown update)"), "ui.dim")];
             lines.extend(wrapped(json, "ui.dim", "  "));
-            parts.push(Part::Lines(lines));
+            out.parts.push(Part::Lines(lines));
         }
     }
 }
 
-fn tool_lines(tool: &Tool, w: usize, t: &ThemeView, show_output: bool) -> Vec<Line<'static>> {
+/// A tool call: its header and input, its output (growing while it runs: laid out
+/// incrementally, or counted when hidden), its diffs.
+fn tool_parts(
+    index: usize,
+    tool: &Tool,
+    w: usize,
+    t: &ThemeView,
+    show_output: bool,
+    out: &mut Out<'_>,
+) {
     let (mark, status_scope) = match tool.status.as_str() {
         "completed" => ("✓", "tool.status.completed"),
         "failed" => ("✗", "tool.status.failed"),
@@ -330,21 +375,26 @@ fn tool_lines(tool: &Tool, w: usize, t: &ThemeView, show_output: bool) -> Vec<Li
         } else {
             "tool.output"
         };
+        out.parts.push(Part::Lines(std::mem::take(&mut lines)));
         if show_output {
-            for l in tool.output.split('\n') {
-                for piece in super::text_wrap::wrap_plain(l, inner) {
-                    lines.push(Line::from(Span::styled(
-                        format!("  │ {piece}"),
-                        t.style(scope),
-                    )));
-                }
-            }
+            let style = t.style(scope);
+            out.grow((index, 1), &tool.output, inner, &|l| {
+                super::text_wrap::wrap_plain(l, inner)
+                    .into_iter()
+                    .map(|piece| Line::from(Span::styled(format!("  │ {piece}"), style)))
+                    .collect()
+            });
         } else {
-            let n = tool.output.lines().count();
-            lines.push(Line::from(Span::styled(
+            // Counted as it grows (wrapping nothing), not recounted per frame.
+            out.grow((index, 2), &tool.output, inner, &|_| Vec::new());
+            let n = match out.parts.last() {
+                Some(Part::Grown { grown, .. }) => grown.source_lines(),
+                _ => 0,
+            };
+            out.parts.push(Part::Lines(vec![Line::from(Span::styled(
                 format!("  │ … {n} lines (Alt+O shows)"),
                 t.style("ui.dim"),
-            )));
+            ))]));
         }
     }
     for d in &tool.diffs {
@@ -369,7 +419,7 @@ fn tool_lines(tool: &Tool, w: usize, t: &ThemeView, show_output: bool) -> Vec<Li
             }
         }
     }
-    lines
+    out.parts.push(Part::Lines(lines));
 }
 
 fn permission_lines(p: &Permission, w: usize, t: &ThemeView, hint: &str) -> Vec<Line<'static>> {
