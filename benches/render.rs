@@ -205,8 +205,77 @@ fn resize(bytes: usize, hl: &Highlighter) {
     );
 }
 
+/// A 256 KiB `kind` (a thought, or a tool's output) streamed in 128-byte chunks with a frame
+/// every 4 chunks (a model's pace at 200 chunks/s is about that per 16 ms frame): the time
+/// of the last fifth over that of the first (1.0 = linear in size).
+fn growth(kind: &str, hl: &Highlighter) -> f64 {
+    let area = Rect::new(0, 0, 120, 40);
+    let mut s = app();
+    let mut c = cache(hl);
+    let mut buf = Buffer::empty(area);
+    prompt(&mut s, "go");
+    let line = "a line of reasoning or of a test run's output, as long as they come ... ok\n";
+    let total = 256 * 1024;
+    let doc: String = line.repeat(total / line.len() + 1)[..total].to_string();
+    let pieces: Vec<&str> = doc
+        .as_bytes()
+        .chunks(128)
+        .map(|b| std::str::from_utf8(b).unwrap())
+        .collect();
+    let fifth = pieces.len() / 5;
+    let mut times = Vec::new();
+    let mut output = String::new();
+    if kind == "tool" {
+        update(
+            &mut s,
+            Action::Node {
+                node: 0,
+                event: NodeEvent::Update {
+                    session: "s".into(),
+                    update: Update::from_value(
+                        json!({"sessionUpdate": "tool_call", "toolCallId": "t", "title": "cargo test", "kind": "execute", "status": "in_progress"}),
+                    ),
+                },
+            },
+        );
+    }
+    let mut t0 = Instant::now();
+    for (i, p) in pieces.iter().enumerate() {
+        let v = if kind == "tool" {
+            output.push_str(p);
+            json!({"sessionUpdate": "tool_call_update", "toolCallId": "t", "content": [{"type": "content", "content": {"type": "text", "text": output}}]})
+        } else {
+            json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": p}})
+        };
+        update(
+            &mut s,
+            Action::Node {
+                node: 0,
+                event: NodeEvent::Update {
+                    session: "s".into(),
+                    update: Update::from_value(v),
+                },
+            },
+        );
+        if i % 4 == 3 {
+            draw_into(&mut buf, area, &s, &mut c);
+        }
+        if (i + 1) % fifth == 0 {
+            times.push(t0.elapsed());
+            t0 = Instant::now();
+        }
+    }
+    times[4].as_secs_f64() / times[0].as_secs_f64()
+}
+
 fn benches(c: &mut Criterion) {
     let hl = Highlighter::new_blocking();
+    for kind in ["thought", "tool"] {
+        println!(
+            "a 256 KiB {kind} at a model's pace: last fifth / first fifth = {:.2}",
+            growth(kind, &hl)
+        );
+    }
     resize(10 << 20, &hl);
     if std::env::var_os("PRAXIS_BENCH_RESIZE").is_some() {
         return;
