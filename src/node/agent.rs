@@ -37,6 +37,27 @@ impl AgentEvents {
             None => self.rest.recv().await,
         }
     }
+
+    /// The next frame if one is already queued.
+    pub fn try_recv(&mut self) -> Option<Incoming> {
+        self.early.pop_front().or_else(|| self.rest.try_recv().ok())
+    }
+
+    /// Puts a frame back: it is the next one read.
+    pub fn put_back(&mut self, item: Incoming) {
+        self.early.push_front(item);
+    }
+
+    /// Events that are these frames, then the end (tests).
+    #[cfg(test)]
+    pub fn of(items: Vec<Incoming>) -> AgentEvents {
+        let (_tx, rest) = mpsc::channel(1);
+        AgentEvents {
+            early: items.into(),
+            rest,
+            dropped: 0,
+        }
+    }
 }
 
 /// A started agent with a live session.

@@ -26,7 +26,9 @@ pub(super) async fn run(session: Arc<NodeSession>, mut incoming: AgentEvents) {
     while let Some(item) = incoming.recv().await {
         match item {
             Incoming::Notification { method: m, params } if m == method::SESSION_UPDATE => {
-                forward_update(&session, params).await
+                let (params, merged) = coalesce(params, &mut incoming);
+                forward_update(&session, params).await;
+                session.handled.bump_by(merged);
             }
             Incoming::Notification { method: m, .. } => {
                 tracing::debug!(method = %escape_for_log(&m, 80), "ignored a notification from the agent");
@@ -88,6 +90,62 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
     }
     let seq = session.out.emit(method::SESSION_UPDATE, params, None).await;
     session.journal.append_seq("update", update, seq);
+}
+
+/// The most text one merged chunk carries.
+const COALESCE_BYTES: usize = 16 * 1024;
+
+/// A text chunk (`agent_message_chunk`, `agent_thought_chunk`) that carries nothing but its
+/// text: its kind, when `params` is one.
+fn plain_chunk(params: &Value) -> Option<&str> {
+    let p = params.as_object()?;
+    let update = p.get("update")?.as_object()?;
+    let content = update.get("content")?.as_object()?;
+    let kind = update.get("sessionUpdate")?.as_str()?;
+    let plain = p.keys().all(|k| k == "sessionId" || k == "update")
+        && update.len() == 2
+        && content.len() == 2
+        && content.get("type")?.as_str()? == "text"
+        && content.get("text")?.is_string();
+    (plain && matches!(kind, "agent_message_chunk" | "agent_thought_chunk")).then_some(kind)
+}
+
+/// Joins the plain text chunks of one kind already queued behind `params` into it (up to
+/// [`COALESCE_BYTES`]), so a flood of tiny chunks crosses the node as a few updates: each is
+/// journaled, numbered and sent once. Returns the update and how many frames it took in
+/// besides its own (they count as handled too).
+fn coalesce(mut params: Value, incoming: &mut AgentEvents) -> (Value, u64) {
+    let Some(kind) = plain_chunk(&params).map(str::to_owned) else {
+        return (params, 0);
+    };
+    let Some(Value::String(text)) = params.pointer_mut("/update/content/text").map(Value::take)
+    else {
+        return (params, 0);
+    };
+    let mut text = text;
+    let mut merged = 0;
+    while text.len() < COALESCE_BYTES {
+        match incoming.try_recv() {
+            Some(Incoming::Notification {
+                method: m,
+                params: next,
+            }) if m == method::SESSION_UPDATE && plain_chunk(&next) == Some(kind.as_str()) => {
+                if let Some(t) = next.pointer("/update/content/text").and_then(Value::as_str) {
+                    text.push_str(t);
+                }
+                merged += 1;
+            }
+            Some(other) => {
+                incoming.put_back(other);
+                break;
+            }
+            None => break,
+        }
+    }
+    if let Some(slot) = params.pointer_mut("/update/content/text") {
+        *slot = Value::String(text);
+    }
+    (params, merged)
 }
 
 /// Whether an update is conversation content (what `session/load` replays), as opposed to
@@ -240,4 +298,90 @@ fn allow_option(params: &Value) -> Option<String> {
             .and_then(|o| o.get("optionId").and_then(Value::as_str))
             .map(str::to_owned)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(v: Value) -> Incoming {
+        Incoming::Notification {
+            method: method::SESSION_UPDATE.into(),
+            params: json!({ "sessionId": "a", "update": v }),
+        }
+    }
+
+    fn chunk(kind: &str, text: &str) -> Incoming {
+        update(json!({ "sessionUpdate": kind, "content": { "type": "text", "text": text } }))
+    }
+
+    fn params(item: Incoming) -> Value {
+        match item {
+            Incoming::Notification { params, .. } => params,
+            other => panic!("not an update: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn queued_plain_chunks_of_one_kind_are_joined_and_the_rest_left_in_order() {
+        let tool = json!({ "sessionUpdate": "tool_call", "toolCallId": "t", "title": "x" });
+        let with_meta = json!({ "sessionUpdate": "agent_message_chunk", "messageId": "m",
+                                "content": { "type": "text", "text": "kept apart" } });
+        let mut incoming = AgentEvents::of(vec![
+            chunk("agent_message_chunk", "lo, "),
+            chunk("agent_message_chunk", "\u{1b}]0;"),
+            chunk("agent_message_chunk", "x\u{7}world"),
+            chunk("agent_thought_chunk", "hm"),
+            chunk("agent_thought_chunk", "m"),
+            update(tool.clone()),
+            update(with_meta.clone()),
+            chunk("agent_message_chunk", "end"),
+        ]);
+        let first = params(chunk("agent_message_chunk", "hel"));
+        let (p, n) = coalesce(first, &mut incoming);
+        assert_eq!(n, 3);
+        // Raw text joined as sent: the client's sanitizer sees the escape whole.
+        assert_eq!(
+            p["update"]["content"]["text"],
+            "hello, \u{1b}]0;x\u{7}world"
+        );
+        let next = params(incoming.try_recv().unwrap());
+        let (p, n) = coalesce(next, &mut incoming);
+        assert_eq!(
+            (p["update"]["content"]["text"].as_str(), n),
+            (Some("hmm"), 1)
+        );
+        let (p, n) = coalesce(params(incoming.try_recv().unwrap()), &mut incoming);
+        assert_eq!(
+            (p["update"].clone(), n),
+            (tool, 0),
+            "other kinds pass alone"
+        );
+        let (p, n) = coalesce(params(incoming.try_recv().unwrap()), &mut incoming);
+        assert_eq!(
+            (p["update"].clone(), n),
+            (with_meta, 0),
+            "a chunk with more than its text is never merged"
+        );
+        let (p, n) = coalesce(params(incoming.try_recv().unwrap()), &mut incoming);
+        assert_eq!(
+            (p["update"]["content"]["text"].as_str(), n),
+            (Some("end"), 0)
+        );
+        assert!(incoming.try_recv().is_none());
+    }
+
+    #[test]
+    fn a_merged_chunk_stops_at_the_size_limit() {
+        let piece = "x".repeat(1000);
+        let mut incoming = AgentEvents::of(
+            (0..40)
+                .map(|_| chunk("agent_message_chunk", &piece))
+                .collect(),
+        );
+        let (p, n) = coalesce(params(chunk("agent_message_chunk", &piece)), &mut incoming);
+        let len = p["update"]["content"]["text"].as_str().unwrap().len();
+        assert_eq!(len, 17 * 1000, "stops once past {COALESCE_BYTES} bytes");
+        assert_eq!(n, 16);
+    }
 }
