@@ -270,12 +270,26 @@ fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::NAN, f64::max)
 }
 
+/// A process's CPU time so far (user + system), in seconds.
+fn cpu_secs(pid: u32) -> Res<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // The fields after the command name (which may hold spaces) start after its `)`.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the `)`.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok((ticks(11) + ticks(12)) / hz.max(1.0))
+}
+
 struct Row {
     label: String,
     peak_mb: f64,
     after_mb: f64,
     agent_peak_mb: f64,
     wall: Duration,
+    /// The client's CPU (user + system) from Enter to the end of the stream, in seconds.
+    cpu_s: f64,
     key_ms: Vec<f64>,
     enter_ms: f64,
     rtt_ms: Vec<f64>,
@@ -353,6 +367,7 @@ fn run_case(n: usize, case: &Case) -> Res<Row> {
     t.wait(KEY_GUARD, Duration::from_millis(5), "the prompt", |s| {
         input_line(s).starts_with("/stream")
     })?;
+    let cpu_before = cpu_secs(pid)?;
     let sent = Instant::now();
     t.keys(&["Enter"])?;
 
@@ -387,6 +402,7 @@ fn run_case(n: usize, case: &Case) -> Res<Row> {
         }
     };
     let wall = end - sent;
+    let cpu_s = cpu_secs(pid)? - cpu_before;
     let peak_mb = proc_mb(pid, "VmHWM:")?;
     let after_mb = proc_mb(pid, "VmRSS:")?;
     let agent_peak_mb = agent.map_or(f64::NAN, |a| proc_mb(a, "VmHWM:").unwrap_or(f64::NAN));
@@ -414,6 +430,7 @@ fn run_case(n: usize, case: &Case) -> Res<Row> {
         after_mb,
         agent_peak_mb,
         wall,
+        cpu_s,
         key_ms: flood.iter().map(|&us| us as f64 / 1e3).collect(),
         enter_ms: enter as f64 / 1e3,
         rtt_ms,
@@ -497,29 +514,31 @@ fn main() {
 
     println!();
     println!(
-        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>17} {:>9} {:>17} {:>6}",
+        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>17} {:>9} {:>17} {:>6}",
         "case",
         "peak RSS",
         "RSS after",
         "agent pk",
         "stream",
+        "CPU",
         "key internal",
         "Enter",
         "tmux round trip",
         "keys"
     );
     println!(
-        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>17} {:>9} {:>17} {:>6}",
-        "", "MB", "MB", "MB", "s", "median / max ms", "ms", "median / max ms", ""
+        "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>17} {:>9} {:>17} {:>6}",
+        "", "MB", "MB", "MB", "s", "s", "median / max ms", "ms", "median / max ms", ""
     );
     for r in &rows {
         println!(
-            "{:<14} {:>9.1} {:>9.1} {:>9.1} {:>9.2} {:>17} {:>9.1} {:>17} {:>6}",
+            "{:<14} {:>9.1} {:>9.1} {:>9.1} {:>9.2} {:>9.2} {:>17} {:>9.1} {:>17} {:>6}",
             r.label,
             r.peak_mb,
             r.after_mb,
             r.agent_peak_mb,
             r.wall.as_secs_f64(),
+            r.cpu_s,
             format!("{:.2} / {:.2}", median(&r.key_ms), max(&r.key_ms)),
             r.enter_ms,
             format!("{:.1} / {:.1}", median(&r.rtt_ms), max(&r.rtt_ms)),
@@ -535,6 +554,7 @@ fn main() {
         "peak RSS: VmHWM of the praxis client (MB = 10^6 bytes); agent pk: the demo agent's VmHWM."
     );
     println!("stream: Enter sent → screen shows the last section and `demo · idle` (±20 ms).");
+    println!("CPU: the praxis client's user + system time over the same span (the in-process node included; the demo agent is another process).");
     println!("key internal: praxis's `key answered on screen` (loop reads the key → end of the frame showing it; a key arriving during a long frame is read after it), flood keys only.");
     println!("Enter: the same figure for the key that sent the prompt.");
     println!(
