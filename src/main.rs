@@ -77,7 +77,7 @@ enum Command {
     /// Without a broker the local daemon is used (`start` and `prompt` start it when none runs).
     Session {
         #[command(subcommand)]
-        command: SessionCommand,
+        command: praxis::script::SessionCmd,
     },
     /// Speak ACP on stdin/stdout and forward it to an agent on a node (the local daemon when
     /// no node is named, started when none runs): any ACP client reaches praxis nodes.
@@ -111,91 +111,6 @@ enum Command {
         /// Serve no Unix socket (broker only).
         #[arg(long, conflicts_with = "listen")]
         no_listen: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum SessionCommand {
-    /// Start a session and its first turn on a node; prints the new session's id and returns
-    /// while the turn goes on.
-    Start {
-        /// The node (default: the local daemon, or with a broker the only node, or the one
-        /// named node_name / this host).
-        #[arg(long)]
-        node: Option<String>,
-        /// The agent (from the node's config.toml, or `demo`; default: default_agent).
-        #[arg(long, short)]
-        agent: Option<String>,
-        /// The agent's working directory (default: the current one).
-        #[arg(long)]
-        cwd: Option<PathBuf>,
-        /// Approve every permission request the agent makes.
-        #[arg(long)]
-        yolo: bool,
-        /// Prompt timeout in seconds (default: the node's prompt_timeout_secs).
-        #[arg(long, short = 'T')]
-        timeout: Option<u64>,
-        /// Print the result as JSON (shapes in docs/scripting.md).
-        #[arg(long)]
-        json: bool,
-        /// The first prompt.
-        #[arg(required = true, num_args = 1..)]
-        text: Vec<String>,
-    },
-    /// List sessions on every reachable node: the live ones, or with --all or --status the
-    /// history too.
-    List {
-        /// Only this node.
-        #[arg(long)]
-        node: Option<String>,
-        /// Only sessions in this status: initializing, idle, working, needs_permission,
-        /// failed, closed, or live / ended.
-        #[arg(long)]
-        status: Option<String>,
-        /// Include ended sessions (the nodes' history).
-        #[arg(long)]
-        all: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Queue a prompt on a session and return at once (an ended session is reopened first).
-    Prompt {
-        /// The session id, or any unique prefix of it.
-        id: String,
-        #[arg(long)]
-        node: Option<String>,
-        #[arg(long)]
-        json: bool,
-        #[arg(required = true, num_args = 1..)]
-        text: Vec<String>,
-    },
-    /// Follow a session's activity until its turn (and any queued after it) ends, or Ctrl+C.
-    Stream {
-        id: String,
-        #[arg(long)]
-        node: Option<String>,
-        /// Replay what the session did so far first.
-        #[arg(long)]
-        from_start: bool,
-        /// One JSON object per line (ACP updates and praxis events).
-        #[arg(long)]
-        json: bool,
-    },
-    /// A session's details and its transcript (Markdown).
-    Show {
-        id: String,
-        #[arg(long)]
-        node: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Cancel a running turn and close the session; prints the status before and after.
-    Stop {
-        id: String,
-        #[arg(long)]
-        node: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -353,23 +268,15 @@ fn main() -> ExitCode {
             let Some(config) = load_config(&paths) else {
                 return ExitCode::from(2);
             };
-            let env = praxis::script::Env {
-                remote: config.remote.clone().with_env(),
-                default_agent: config.node.default_agent.clone(),
-                paths,
-            };
-            runtime.block_on(praxis::script::run(env, session_command(command)))
+            let env = praxis::script::Env::of(&config, paths);
+            runtime.block_on(praxis::script::run(env, command))
         }
         Some(Command::Bridge { node, agent, yolo }) => {
             init_logging(Some(&paths));
             let Some(config) = load_config(&paths) else {
                 return ExitCode::from(2);
             };
-            let env = praxis::script::Env {
-                remote: config.remote.clone().with_env(),
-                default_agent: config.node.default_agent.clone(),
-                paths,
-            };
+            let env = praxis::script::Env::of(&config, paths);
             let agent = agent.unwrap_or_else(|| env.default_agent.clone());
             runtime.block_on(praxis::bridge::run(env, node, agent, yolo))
         }
@@ -420,65 +327,6 @@ fn main() -> ExitCode {
     praxis::node::journal::flush_all();
     drop(runtime);
     ExitCode::from(code.clamp(0, 255) as u8)
-}
-
-/// The parsed `praxis session …` as the scripting module's value.
-fn session_command(c: SessionCommand) -> praxis::script::SessionCmd {
-    use praxis::script::SessionCmd as S;
-    match c {
-        SessionCommand::Start {
-            node,
-            agent,
-            cwd,
-            yolo,
-            timeout,
-            json,
-            text,
-        } => S::Start {
-            node,
-            agent,
-            cwd,
-            yolo,
-            timeout,
-            json,
-            text: text.join(" "),
-        },
-        SessionCommand::List {
-            node,
-            status,
-            all,
-            json,
-        } => S::List {
-            node,
-            status,
-            all,
-            json,
-        },
-        SessionCommand::Prompt {
-            id,
-            node,
-            json,
-            text,
-        } => S::Prompt {
-            id,
-            node,
-            json,
-            text: text.join(" "),
-        },
-        SessionCommand::Stream {
-            id,
-            node,
-            from_start,
-            json,
-        } => S::Stream {
-            id,
-            node,
-            from_start,
-            json,
-        },
-        SessionCommand::Show { id, node, json } => S::Show { id, node, json },
-        SessionCommand::Stop { id, node, json } => S::Stop { id, node, json },
-    }
 }
 
 fn load_config(paths: &Paths) -> Option<Config> {

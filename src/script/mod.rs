@@ -34,44 +34,105 @@ pub struct Env {
     pub default_agent: String,
 }
 
-/// One `praxis session …` command.
-#[derive(Debug, Clone)]
+impl Env {
+    /// From config.toml (and the environment's broker and token).
+    pub fn of(config: &crate::config::Config, paths: Paths) -> Env {
+        Env {
+            remote: config.remote.clone().with_env(),
+            default_agent: config.node.default_agent.clone(),
+            paths,
+        }
+    }
+}
+
+/// One `praxis session …` command, as the command line gives it.
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum SessionCmd {
+    /// Start a session and its first turn on a node; prints the new session's id and returns
+    /// while the turn goes on.
     Start {
+        /// The node (default: with a broker, node_name from config.toml, else this host's
+        /// name; without one, the local daemon).
+        #[arg(long)]
         node: Option<String>,
+        /// The agent (from the node's config.toml, or `demo`; default: default_agent).
+        #[arg(long, short)]
         agent: Option<String>,
+        /// The agent's working directory (default: the current one).
+        #[arg(long)]
         cwd: Option<PathBuf>,
+        /// Approve every permission request the agent makes.
+        #[arg(long)]
         yolo: bool,
+        /// Prompt timeout in seconds (default: the node's prompt_timeout_secs).
+        #[arg(long, short = 'T')]
         timeout: Option<u64>,
+        /// Print the result as JSON (shapes in docs/scripting.md).
+        #[arg(long)]
         json: bool,
-        text: String,
+        /// The first prompt.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
     },
+    /// List sessions on every reachable node: the live ones, or with --all or --status the
+    /// history too.
     List {
+        /// Only this node.
+        #[arg(long)]
         node: Option<String>,
+        /// Only sessions in this status: initializing, idle, working, needs_permission,
+        /// failed, closed, or live / ended.
+        #[arg(long)]
         status: Option<String>,
+        /// Include ended sessions (the nodes' history).
+        #[arg(long)]
         all: bool,
+        #[arg(long)]
         json: bool,
     },
+    /// Queue a prompt on a session and return at once (an ended session is reopened first).
     Prompt {
+        /// The session id, or any unique prefix of it.
         id: String,
+        #[arg(long)]
         node: Option<String>,
+        #[arg(long)]
         json: bool,
-        text: String,
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
     },
+    /// Follow a session's activity until its turn (and any queued after it) ends, or Ctrl+C.
     Stream {
+        /// The session id, or any unique prefix of it.
         id: String,
+        /// Only look on this node.
+        #[arg(long)]
         node: Option<String>,
+        /// Replay what the session did so far first.
+        #[arg(long)]
         from_start: bool,
+        /// One JSON object per line (ACP updates and praxis events).
+        #[arg(long)]
         json: bool,
     },
+    /// A session's details and its transcript (Markdown).
     Show {
+        /// The session id, or any unique prefix of it.
         id: String,
+        /// Only look on this node.
+        #[arg(long)]
         node: Option<String>,
+        #[arg(long)]
         json: bool,
     },
+    /// Cancel a running turn and close the session; prints the status before and after.
     Stop {
+        /// The session id, or any unique prefix of it.
         id: String,
+        /// Only look on this node.
+        #[arg(long)]
         node: Option<String>,
+        #[arg(long)]
         json: bool,
     },
 }
@@ -96,7 +157,7 @@ pub async fn run(env: Env, cmd: SessionCmd) -> i32 {
                 yolo,
                 timeout,
                 json,
-                text,
+                text: text.join(" "),
             };
             commands::start(&env, &mut out, a).await.map(|_| code::OK)
         }
@@ -119,7 +180,7 @@ pub async fn run(env: Env, cmd: SessionCmd) -> i32 {
             node,
             json,
             text,
-        } => commands::prompt(&env, &mut out, &id, node.as_deref(), json, &text)
+        } => commands::prompt(&env, &mut out, &id, node.as_deref(), json, &text.join(" "))
             .await
             .map(|_| code::OK),
         SessionCmd::Stream {
