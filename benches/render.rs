@@ -205,18 +205,45 @@ fn resize(bytes: usize, hl: &Highlighter) {
     );
 }
 
-/// A 256 KiB `kind` (a thought, or a tool's output) streamed in 128-byte chunks with a frame
-/// every 4 chunks (a model's pace at 200 chunks/s is about that per 16 ms frame): the time
-/// of the last fifth over that of the first (1.0 = linear in size).
+/// The 256 KiB document streamed as `kind`: the same line repeated, shaped as the kind asks.
+fn growth_doc(kind: &str) -> String {
+    let total = 256 * 1024;
+    let words = "a line of reasoning or of a test run's output, as long as they come ... ok";
+    let (head, line) = match kind {
+        // Paragraphs of a few lines each, as a model writes prose.
+        "prose" => (String::new(), format!("{words} with *some* `code`.\n")),
+        "paragraph" => (String::new(), format!("{words} and **more** words\n")),
+        "quote" => (String::new(), format!("> {words} and _more_\n")),
+        "code in list" => (
+            "1. Build it:\n\n   ```rust\n".to_string(),
+            "   let x = compute(\"a line of code inside a numbered step\", 42);\n".to_string(),
+        ),
+        _ => (String::new(), format!("{words}\n")),
+    };
+    let mut doc = head;
+    let mut n = 0;
+    while doc.len() < total {
+        doc.push_str(&line);
+        n += 1;
+        if kind == "prose" && n % 6 == 0 {
+            doc.push('\n');
+        }
+    }
+    doc.truncate(total);
+    doc
+}
+
+/// A 256 KiB `kind` (a thought, a tool's output, or an answer shaped as prose, one long
+/// paragraph, one long block quote or one long code block inside a list item) streamed in
+/// 128-byte chunks with a frame every 4 chunks (a model's pace at 200 chunks/s is about that
+/// per 16 ms frame): the time of the last fifth over that of the first (1.0 = linear in size).
 fn growth(kind: &str, hl: &Highlighter) -> f64 {
     let area = Rect::new(0, 0, 120, 40);
     let mut s = app();
     let mut c = cache(hl);
     let mut buf = Buffer::empty(area);
     prompt(&mut s, "go");
-    let line = "a line of reasoning or of a test run's output, as long as they come ... ok\n";
-    let total = 256 * 1024;
-    let doc: String = line.repeat(total / line.len() + 1)[..total].to_string();
+    let doc = growth_doc(kind);
     let pieces: Vec<&str> = doc
         .as_bytes()
         .chunks(128)
@@ -241,22 +268,31 @@ fn growth(kind: &str, hl: &Highlighter) -> f64 {
     }
     let mut t0 = Instant::now();
     for (i, p) in pieces.iter().enumerate() {
-        let v = if kind == "tool" {
-            output.push_str(p);
-            json!({"sessionUpdate": "tool_call_update", "toolCallId": "t", "content": [{"type": "content", "content": {"type": "text", "text": output}}]})
-        } else {
-            json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": p}})
+        let action = match kind {
+            "tool" => {
+                output.push_str(p);
+                let v = json!({"sessionUpdate": "tool_call_update", "toolCallId": "t", "content": [{"type": "content", "content": {"type": "text", "text": output}}]});
+                Action::Node {
+                    node: 0,
+                    event: NodeEvent::Update {
+                        session: "s".into(),
+                        update: Update::from_value(v),
+                    },
+                }
+            }
+            "thought" => {
+                let v = json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": p}});
+                Action::Node {
+                    node: 0,
+                    event: NodeEvent::Update {
+                        session: "s".into(),
+                        update: Update::from_value(v),
+                    },
+                }
+            }
+            _ => chunk_action(p),
         };
-        update(
-            &mut s,
-            Action::Node {
-                node: 0,
-                event: NodeEvent::Update {
-                    session: "s".into(),
-                    update: Update::from_value(v),
-                },
-            },
-        );
+        update(&mut s, action);
         if i % 4 == 3 {
             draw_into(&mut buf, area, &s, &mut c);
         }
@@ -270,11 +306,25 @@ fn growth(kind: &str, hl: &Highlighter) -> f64 {
 
 fn benches(c: &mut Criterion) {
     let hl = Highlighter::new_blocking();
-    for kind in ["thought", "tool"] {
+    let kinds = std::env::var("PRAXIS_BENCH_GROWTH").unwrap_or_default();
+    for kind in [
+        "prose",
+        "thought",
+        "tool",
+        "code in list",
+        "paragraph",
+        "quote",
+    ]
+    .into_iter()
+    .filter(|k| kinds.is_empty() || kinds.split(',').any(|w| w == *k))
+    {
         println!(
             "a 256 KiB {kind} at a model's pace: last fifth / first fifth = {:.2}",
             growth(kind, &hl)
         );
+    }
+    if !kinds.is_empty() {
+        return;
     }
     resize(10 << 20, &hl);
     if std::env::var_os("PRAXIS_BENCH_RESIZE").is_some() {
