@@ -8,9 +8,11 @@
 //! block is rendered on its own, and blocks are separated by one blank line. A soft line break
 //! inside a paragraph is kept as a line break, as chat UIs do.
 
+mod carry;
 mod partial;
 mod walk;
 
+pub(crate) use carry::{continues, line_is_closed, no_text_yet, render_code_head, CodePrefixes};
 pub(crate) use partial::{render_partial, safe_cut, Partial};
 
 use super::highlight::{expand_tabs, Highlighter};
@@ -19,7 +21,7 @@ use super::wrap;
 use crate::sanitize::sanitize;
 use pulldown_cmark::{Options, Parser};
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use walk::Walker;
 
 /// The styles markdown is drawn with (derived from the UI theme by the caller).
@@ -90,10 +92,17 @@ pub(crate) fn render_block(src: &str, cx: &BlockCtx<'_>, out: &mut Vec<Line<'sta
     w.flush_inline();
 }
 
-/// One line of a code block drawn plain, exactly as [`render_block`] draws it while open.
-pub(crate) fn render_code_line(line: &str, cx: &BlockCtx<'_>, out: &mut Vec<Line<'static>>) {
+/// One line of a code block drawn plain, exactly as [`render_block`] draws it while open,
+/// after `prefix` (then `rest` on the lines it wraps onto).
+pub(crate) fn render_code_line(
+    line: &str,
+    cx: &BlockCtx<'_>,
+    prefix: &[Span<'static>],
+    rest: &[Span<'static>],
+    out: &mut Vec<Line<'static>>,
+) {
     let piece = (expand_tabs(&sanitize(line), &mut 0), cx.styles.code_block);
-    wrap::hard_wrap(&[piece], cx.width, &[], &[], out);
+    wrap::hard_wrap(&[piece], cx.width, prefix, rest, out);
 }
 
 #[cfg(test)]

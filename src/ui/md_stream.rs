@@ -21,7 +21,7 @@ mod tail;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use splitter::{Block, Splitter};
+pub(crate) use splitter::{Block, OpenFence, Splitter};
 use tail::{render_tail, Tail};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +47,9 @@ struct Cache {
     scratch: Vec<Line<'static>>,
     /// How many finished blocks were rendered (tests check each is rendered once).
     finished_renders: u64,
+    /// How many times the open tail was walked from its start (tests check a long block is
+    /// not walked again per line).
+    tail_walks: u64,
     /// Finished blocks drawn plain while their highlighting is queued: (block index, first
     /// line, line count).
     pending: Vec<(usize, usize, usize)>,
@@ -226,6 +229,7 @@ impl MdStream {
             *c = Cache {
                 key: Some(key),
                 finished_renders: c.finished_renders,
+                tail_walks: c.tail_walks,
                 ..Cache::default()
             };
         }

@@ -14,9 +14,9 @@ use ratatui::text::Line;
 /// text: how a growing line is drawn without parsing its whole block again on every chunk.
 #[derive(Clone)]
 pub(crate) struct Partial {
-    st: WalkState,
+    pub(super) st: WalkState,
     /// The ends of the elements still open at the cut (paragraph, item, list...).
-    closers: Vec<TagEnd>,
+    pub(super) closers: Vec<TagEnd>,
 }
 
 /// True for the chars that may open an escape sequence (ESC and the C1 controls): after one,
@@ -79,7 +79,7 @@ pub(crate) fn render_partial(
 /// Whether literal text holds a delimiter that later text could still match: an emphasis
 /// run, a code span's backticks, a link's `[`, a tag's `<` (the current line's are tracked by
 /// [`safe_cut`]; this is for the earlier lines of the paragraph).
-fn may_open(text: &str) -> bool {
+pub(super) fn may_open(text: &str) -> bool {
     let mut prev = ' ';
     for c in text.chars() {
         match c {

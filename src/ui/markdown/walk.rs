@@ -69,7 +69,7 @@ impl<'c, 'o> Walker<'c, 'o> {
             .any(|f| matches!(f, Frame::Item { .. }))
     }
 
-    fn in_quote(&self) -> bool {
+    pub(super) fn in_quote(&self) -> bool {
         self.st.frames.iter().any(|f| matches!(f, Frame::Quote))
     }
 
@@ -102,7 +102,7 @@ impl<'c, 'o> Walker<'c, 'o> {
     }
 
     /// The prefixes of the next line and of the lines after it; list markers count as shown.
-    fn prefixes(&mut self) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+    pub(super) fn prefixes(&mut self) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
         let quote = self.cx.styles.quote;
         let (mut first, mut rest) = (Vec::new(), Vec::new());
         for f in &mut self.st.frames {

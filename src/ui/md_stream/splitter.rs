@@ -22,6 +22,8 @@ struct Fence {
     ch: u8,
     len: usize,
     indent: usize,
+    /// Where its opening line starts in the source.
+    at: usize,
 }
 
 fn indent(l: &str) -> usize {
@@ -51,7 +53,12 @@ fn fence_open(l: &str, max_indent: usize) -> Option<Fence> {
         return None;
     }
     let len = t.bytes().take_while(|&b| b == ch).count();
-    (len >= 3 && !(ch == b'`' && t[len..].contains('`'))).then_some(Fence { ch, len, indent })
+    (len >= 3 && !(ch == b'`' && t[len..].contains('`'))).then_some(Fence {
+        ch,
+        len,
+        indent,
+        at: 0,
+    })
 }
 
 fn fence_close(l: &str, f: Fence) -> bool {
@@ -113,6 +120,23 @@ pub(crate) struct Block {
     pub glue: bool,
     /// The number its list starts at, when it continues an ordered list.
     pub list_start: Option<u64>,
+}
+
+/// An open fenced code block at the end of the open block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpenFence {
+    /// Where its first code line starts (the block's source before it is the head: the
+    /// fence's line and, in a list item, what precedes it).
+    pub head: usize,
+    /// The fence's indentation (stripped from its code lines).
+    pub indent: usize,
+    /// The end of its complete lines.
+    pub complete: usize,
+    /// Where the incomplete last line starts (the end of the source when that line already
+    /// reads as the closing fence).
+    pub partial: usize,
+    /// The fence is inside a list item.
+    pub nested: bool,
 }
 
 /// The top-level list the open block belongs to.
@@ -203,22 +227,28 @@ impl Splitter {
         (block.start < end).then_some(Block { end, ..block })
     }
 
-    /// For an open fenced code block at the top level: the start of its first content line
-    /// (None while the fence line itself is incomplete), the fence's indent, the end of the
-    /// complete lines, and where the incomplete last line starts (the end of the source when
-    /// that line already reads as the closing fence).
-    pub(crate) fn open_fence(&self, src: &str) -> Option<(usize, usize, usize, usize)> {
-        let (open, fence) = (self.open?, self.fence?);
-        if self.kind != Kind::Fence {
-            return None;
-        }
-        let first = src[open.start..].find('\n').map(|i| open.start + i + 1)?;
+    /// The open fenced code block the open block ends in (at the top level, or in a list
+    /// item), None while its opening line is incomplete.
+    pub(crate) fn open_fence(&self, src: &str) -> Option<OpenFence> {
+        let fence = self.fence?;
+        let nested = match self.kind {
+            Kind::Fence => false,
+            Kind::List => true,
+            Kind::Para => return None,
+        };
+        let head = src[fence.at..].find('\n').map(|i| fence.at + i + 1)?;
         let partial = if fence_close(&src[self.scanned..], fence) {
             src.len()
         } else {
             self.scanned
         };
-        Some((first.min(self.scanned), fence.indent, self.scanned, partial))
+        Some(OpenFence {
+            head: head.min(self.scanned),
+            indent: fence.indent,
+            complete: self.scanned,
+            partial,
+            nested,
+        })
     }
 
     fn finish_block(&mut self, start: usize, end: usize) {
@@ -247,7 +277,7 @@ impl Splitter {
                 ..Block::default()
             });
             self.kind = Kind::Fence;
-            self.fence = Some(f);
+            self.fence = Some(Fence { at: a, ..f });
             self.list = None;
         } else {
             self.open = Some(Block {
@@ -338,7 +368,7 @@ impl Splitter {
                     self.finish_block(s, after_blank.unwrap_or(a));
                     self.start_block(a, b, l, false, None);
                 } else if !self.top_item(s, a, b, l, after_blank) {
-                    self.fence = fence_open(l, usize::MAX);
+                    self.fence = fence_open(l, usize::MAX).map(|f| Fence { at: a, ..f });
                     self.track_pipes(a, l);
                 }
             }

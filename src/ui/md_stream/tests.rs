@@ -236,3 +236,69 @@ fn every_intermediate_frame_matches_a_full_rerender() {
         }
     }
 }
+
+/// Documents of every shape a streamed answer's open block can take for long: many-line
+/// paragraphs, block quotes and list items, code inside a list item, and what must fall back
+/// to drawing the block whole (delimiters across lines, setext headings, tables, HTML).
+const LONG_BLOCKS: &[&str] = &[
+    "A paragraph with *some* `code`\nand a second line of **bold** words\nthird line, a [link](http://x.y) too\nand the last one.\n",
+    "Lines with hard breaks  \nafter two spaces\\\nafter a backslash\nand 2 * 3 = 6 here\nthen more words\n",
+    "An *emphasis that\nspans lines* and `code\nspans` too\nthen plain words\n",
+    "Becomes a heading\nwith two lines\n===\n\nand a table\nname | age\n--|--\nbob | 3\n",
+    "> quoted words and _more_\n> a second quoted line\n>   indented quoted line\nlazy line\n> > deeper quote\n> back out\n>\n> after a blank\n",
+    "1. Build it:\n\n   ```rust\n   let x = compute(\"a\", 42);\n\n     let y = 2;\n   ```\n2. Then run it\n   with more words\n   and more\n",
+    "- a list item\n  continued here\n  and here\n  - nested item\n    ```\n    code in a nested item\n    ```\n  back in the first\n",
+    "1. Odd code:\n   ```sh\n   echo one\n  echo two\n   echo three\n",
+    "3. tabs:\n\n   ```\n\tcode after a tab\n   ok\n",
+    "Some text\n\n    indented code\n    more code\n\n<div>\nhtml *text*\nmore\n</div>\n\nafter\n",
+    "> a quote\n> ```\n> code in a quote\n> ```\n> after\n",
+    "```\ntop-level code\n  \n\n   indented\n```\n",
+];
+
+#[test]
+fn every_frame_of_long_blocks_matches_a_full_rerender() {
+    for doc in LONG_BLOCKS {
+        for (width, size) in [(12u16, 1), (40, 3), (80, 7), (30, 16)] {
+            let mut s = MdStream::new();
+            for (i, chunk) in chunked(doc, size).enumerate() {
+                s.push(chunk);
+                let got = lines(&mut s, width);
+                let want = reference(s.source(), width);
+                assert_eq!(got, want, "width {width}, push {i}: {:?}", s.source());
+            }
+            s.finish();
+            assert_eq!(lines(&mut s, width), render(doc, width, &styles(), hl(), THEME));
+        }
+    }
+}
+
+#[test]
+fn a_long_open_block_is_not_walked_again_for_each_line() {
+    // Each new line of a paragraph, quote or list item walked the block from its start, and
+    // each frame of code inside a list item rendered the whole item: quadratic in its size.
+    let words = "words of a long answer, as a model writes them";
+    let docs = [
+        format!("{words} and **more** words\n").repeat(300),
+        format!("> {words} and _more_\n").repeat(300),
+        format!("1. Step:\n{}", format!("   {words} `x`\n").repeat(300)),
+        format!(
+            "1. Build it:\n\n   ```rust\n{}",
+            "   let x = compute(\"a line\", 42);\n".repeat(300)
+        ),
+    ];
+    for doc in &docs {
+        let mut s = MdStream::new();
+        for chunk in chunked(doc, 128) {
+            s.push(chunk);
+            lines(&mut s, 80);
+        }
+        assert!(
+            s.cache.tail_walks <= 4,
+            "{} walks of {:?}",
+            s.cache.tail_walks,
+            &doc[..40]
+        );
+        s.finish();
+        assert_eq!(lines(&mut s, 80), render(doc, 80, &styles(), hl(), THEME));
+    }
+}
