@@ -5,6 +5,7 @@
 //! UI can cache rendered lines by (id, revision, width, theme). Text only ever grows by
 //! appending while a turn streams, which lets the UI re-render just the open tail.
 
+use super::growth::Resent;
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::Id;
 use crate::sanitize::sanitize;
@@ -59,6 +60,8 @@ pub struct Tool {
     pub input: Option<String>,
     pub output: String,
     pub diffs: Vec<Diff>,
+    /// How `output` was last brought up to date (so a re-sent output costs what it grew by).
+    pub resent: Resent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +238,7 @@ impl Transcript {
                     input: tc.raw_input.as_ref().map(|v| sanitize(&v.to_string())),
                     output: String::new(),
                     diffs: Vec::new(),
+                    resent: Resent::default(),
                 };
                 let (turn, rev) = self.open_turn(agent);
                 let mut tool = tool;
@@ -257,6 +261,7 @@ impl Transcript {
                         input: None,
                         output: String::new(),
                         diffs: Vec::new(),
+                        resent: Resent::default(),
                     }));
                 }
                 let tool = find_tool(turn, &id).expect("inserted above");
@@ -478,6 +483,14 @@ fn find_tool<'a>(turn: &'a mut AgentTurn, id: &str) -> Option<&'a mut Tool> {
 }
 
 fn apply_content(tool: &mut Tool, content: &[schema::ToolCallContent]) {
+    // The common case, one text re-sent whole as it grows: sanitize only what was appended.
+    if let [schema::ToolCallContent::Content(c)] = content {
+        if let Some(t) = content_text(&c.content).filter(|t| !t.is_empty()) {
+            tool.resent.apply(&mut tool.output, t);
+            return;
+        }
+    }
+    tool.resent = Resent::default();
     let mut output = String::new();
     let mut diffs = Vec::new();
     for c in content {

@@ -7,6 +7,7 @@
 //! Leading whitespace is skipped and trailing blank lines are not shown (`shown`), as a
 //! trimmed text would be.
 
+use crate::state::growth::Seen;
 use ratatui::text::Line;
 
 /// The layout of a growing text at one width.
@@ -23,16 +24,12 @@ pub struct Grown {
     /// Complete source lines read, and whether a partial one follows them.
     sources: usize,
     partial: bool,
-    /// The last bytes of what was read, to tell growth from a replacement.
-    seen_len: usize,
-    seen_tail: String,
+    /// What was read, to tell growth from a replacement.
+    seen: Seen,
     pub lines: Vec<Line<'static>>,
     /// How many of `lines` to show (trailing blank source lines are not).
     pub shown: usize,
 }
-
-/// How many trailing bytes are compared to tell that the text grew rather than changed.
-const TAIL: usize = 64;
 
 impl Grown {
     /// `old` brought up to `text` at `width`, wrapping each source line with `wrap` (old is
@@ -45,7 +42,7 @@ impl Grown {
     ) -> Grown {
         let start = text.len() - text.trim_start().len();
         let mut g = match old {
-            Some(g) if g.width == width && g.start == start && g.continued_by(text) => g,
+            Some(g) if g.width == width && g.start == start && g.seen.continued_by(text) => g,
             _ => Grown {
                 width,
                 start,
@@ -72,9 +69,7 @@ impl Grown {
             g.lines.extend(wrap(tail.trim_end()));
             g.shown = g.lines.len();
         }
-        g.seen_len = text.len();
-        let from = floor_char(text, text.len().saturating_sub(TAIL));
-        g.seen_tail = text[from..].to_string();
+        g.seen.saw(text);
         g
     }
 
@@ -82,19 +77,6 @@ impl Grown {
     pub fn source_lines(&self) -> usize {
         self.sources + usize::from(self.partial)
     }
-
-    fn continued_by(&self, text: &str) -> bool {
-        text.len() >= self.seen_len
-            && text.is_char_boundary(self.seen_len)
-            && text[..self.seen_len].ends_with(self.seen_tail.as_str())
-    }
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -133,9 +133,7 @@ fn code_tail(src: &str, c: &mut Cache, t: Block, f: OpenFence, cx: &BlockCtx<'_>
     let line = &src[f.partial.min(t.end)..t.end];
     // A last line of spaces (in a list item, of any blanks) is not drawn until complete, as
     // pulldown-cmark parses it.
-    let blank = line
-        .bytes()
-        .all(|b| b == b' ' || (f.nested && b == b'\t'));
+    let blank = line.bytes().all(|b| b == b' ' || (f.nested && b == b'\t'));
     if !blank {
         if !fits(line) {
             c.tail = Tail::WholeCode { start: t.start };

@@ -267,7 +267,10 @@ fn every_frame_of_long_blocks_matches_a_full_rerender() {
                 assert_eq!(got, want, "width {width}, push {i}: {:?}", s.source());
             }
             s.finish();
-            assert_eq!(lines(&mut s, width), render(doc, width, &styles(), hl(), THEME));
+            assert_eq!(
+                lines(&mut s, width),
+                render(doc, width, &styles(), hl(), THEME)
+            );
         }
     }
 }
