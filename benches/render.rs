@@ -4,9 +4,12 @@
 //! - one 200×50 frame of a session holding a 100,000-line transcript (warm caches);
 //! - a keystroke in that state: `update` + draw;
 //! - the process's peak RSS after building that transcript (printed);
-//! - a resize of a 10 MiB transcript: the first frame after it, and the frames until the
-//!   whole transcript is laid out at the new width (printed; `PRAXIS_BENCH_RESIZE=1` runs only
-//!   this).
+//! - a resize of a 10 MiB transcript: the first frame after it, the frames until the whole
+//!   transcript is laid out at the new width, and the peak RSS (printed; `PRAXIS_BENCH_RESIZE=1`
+//!   runs only this);
+//! - 256 KiB of each kind of growing content (prose, a thought, a tool's output, code inside a
+//!   list item, one long paragraph, one long block quote) at a model's pace: the cost of the
+//!   last fifth over the first (printed; `PRAXIS_BENCH_GROWTH=tool,quote` runs only those).
 
 use criterion::{black_box, Criterion};
 use praxis::demo_agent::content::{chunks, markdown_of_size};
@@ -314,7 +317,16 @@ fn growth(kind: &str, hl: &Highlighter) -> (f64, f64) {
 
 fn benches(c: &mut Criterion) {
     let hl = Highlighter::new_blocking();
+    // PRAXIS_BENCH_RESIZE=1: only the resize (first, so its peak RSS is its own);
+    // PRAXIS_BENCH_GROWTH=kind,kind: only those growth figures.
+    let only_resize = std::env::var_os("PRAXIS_BENCH_RESIZE").is_some();
     let kinds = std::env::var("PRAXIS_BENCH_GROWTH").unwrap_or_default();
+    if kinds.is_empty() {
+        resize(10 << 20, &hl);
+        if only_resize {
+            return;
+        }
+    }
     for kind in [
         "prose",
         "thought",
@@ -332,10 +344,6 @@ fn benches(c: &mut Criterion) {
         );
     }
     if !kinds.is_empty() {
-        return;
-    }
-    resize(10 << 20, &hl);
-    if std::env::var_os("PRAXIS_BENCH_RESIZE").is_some() {
         return;
     }
     let doc = markdown_of_size(1 << 20);

@@ -10,7 +10,7 @@
 
 use super::role_block::{layout_key, EntryLayout, Part, Show};
 use super::theme_view::ThemeView;
-use crate::state::transcript::EntryKind;
+use crate::state::transcript::{Entry, EntryKind, TurnState};
 use crate::state::{Scroll, SessionView};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -26,8 +26,47 @@ pub struct ChatCache {
     pub pending: bool,
 }
 
+impl ChatCache {
+    /// How many entries hold laid-out lines (the others keep only their height).
+    pub fn laid_out(&self) -> usize {
+        self.entries.values().filter(|l| !l.evicted).count()
+    }
+}
+
 /// How many lines of stale layout a frame lays out again besides what it shows.
 const RELAYOUT_BUDGET_LINES: usize = 4000;
+
+/// Entries at the end that keep their lines when laid out off screen (where the view follows).
+const KEEP_LAST: usize = 8;
+
+/// How many screens above and below the view keep their lines: entries farther away keep
+/// only their height and are laid out again when they come into view.
+const KEEP_SCREENS: usize = 2;
+
+fn streaming(e: &Entry) -> bool {
+    matches!(&e.kind, EntryKind::Agent(t) if t.state == TurnState::Streaming)
+}
+
+/// Drops the lines of the entries (not streaming) more than [`KEEP_SCREENS`] from the view.
+fn evict_far(
+    entries: &[Entry],
+    heights: &[usize],
+    top: usize,
+    height: usize,
+    cache: &mut ChatCache,
+) {
+    let margin = KEEP_SCREENS * height;
+    let (lo, hi) = (top.saturating_sub(margin), top + height + margin);
+    let mut y = 0;
+    for (e, &h) in entries.iter().zip(heights) {
+        if (y + h < lo || y > hi) && !streaming(e) {
+            if let Some(layout) = cache.entries.get_mut(&e.id).filter(|l| !l.evicted) {
+                layout.evict();
+            }
+        }
+        y += h;
+    }
+}
 
 /// Draws `session` into `area`; returns the transcript's total line count.
 pub fn draw(
@@ -48,12 +87,20 @@ pub fn draw(
     // estimate. Changed content is laid out now: it grows by appending, incrementally.
     let mut heights = Vec::with_capacity(entries.len());
     let mut stale = Vec::new();
+    // Laid out now but far from the end (a replayed history): keep only the height, so
+    // laying out a long transcript never holds all of its lines at once.
+    let near_end = entries.len().saturating_sub(KEEP_LAST);
     for (i, e) in entries.iter().enumerate() {
         let layout = cache.entries.entry(e.id).or_default();
-        if layout.rev == e.rev && layout.height > 0 && !layout.fresh(e, area.width, key) {
+        if layout.fresh(e, area.width, key) {
+            // Up to date (or evicted with its height still right).
+        } else if layout.rev == e.rev && layout.height > 0 {
             stale.push(i);
         } else {
             layout.refresh(e, area.width, key, t, show);
+            if i < near_end && !streaming(e) {
+                layout.evict();
+            }
         }
         heights.push(layout.height);
     }
@@ -68,6 +115,9 @@ pub fn draw(
         layout.refresh(&entries[i], area.width, key, t, show);
         budget = budget.saturating_sub(layout.height.max(1));
         heights[i] = layout.height;
+        if i < near_end && !streaming(&entries[i]) {
+            layout.evict();
+        }
     }
     // Then the ones on screen (their real heights move the view), until none is.
     let top = loop {
@@ -84,12 +134,12 @@ pub fn draw(
                 break;
             }
             if y + *h > top {
-                if let Ok(at) = stale.binary_search(&i) {
-                    stale.remove(at);
-                    let layout = cache
-                        .entries
-                        .get_mut(&entries[i].id)
-                        .expect("laid out above");
+                let layout = cache
+                    .entries
+                    .get_mut(&entries[i].id)
+                    .expect("laid out above");
+                let was_stale = stale.binary_search(&i).map(|at| stale.remove(at)).is_ok();
+                if was_stale || layout.evicted {
                     layout.refresh(&entries[i], area.width, key, t, show);
                     laid |= layout.height != *h;
                     *h = layout.height;
@@ -103,6 +153,7 @@ pub fn draw(
     };
     cache.pending = !stale.is_empty();
     let total: usize = heights.iter().sum();
+    evict_far(entries, &heights, top, height, cache);
     // Walk to the first visible entry, then emit lines until the viewport is full.
     let mut y = 0usize;
     let mut skip = top;

@@ -47,6 +47,14 @@ impl UiCache {
             pending: false,
         }
     }
+
+    /// How many transcript entries hold laid-out lines, over all sessions.
+    pub fn laid_out(&self) -> usize {
+        self.chats
+            .values()
+            .map(chat_pane::ChatCache::laid_out)
+            .sum()
+    }
 }
 
 /// Draws the whole screen; returns the chat pane's (total lines, height) for scrolling.

@@ -219,3 +219,36 @@ fn a_streaming_thought_and_tool_output_laid_out_as_they_grow_equal_a_fresh_layou
     check(&s, &mut c, &mut buf, "hiding the output");
     assert!(screen(&buf).contains("… 30 lines"), "{}", screen(&buf));
 }
+
+#[test]
+fn entries_far_off_screen_keep_only_their_height_and_are_laid_out_again_in_view() {
+    // A long transcript held every entry's lines (a 10 MiB one, 201 MiB of them).
+    let mut s = long_session(1000);
+    let area = Rect::new(0, 0, 120, 30);
+    let mut c = cache();
+    let mut buf = Buffer::empty(area);
+    let (total, _) = draw_into(&mut buf, area, &s, &mut c);
+    let kept = c.laid_out();
+    assert!(kept < 30, "{kept} of 2000 entries hold lines");
+    // Scrolling to the top lays out what comes into view, drawn as a fresh cache draws it,
+    // and the bottom is let go.
+    let mut key = |s: &mut AppState, code, m| update(s, Action::Key(Key::new(code, m)));
+    key(&mut s, KeyCode::Home, Modifiers::CONTROL);
+    for step in 0..3 {
+        // A frame starts blank, as the terminal's does.
+        buf = Buffer::empty(area);
+        let (t, _) = draw_into(&mut buf, area, &s, &mut c);
+        assert_eq!(t, total, "heights kept");
+        let mut want = Buffer::empty(area);
+        draw_into(&mut want, area, &s, &mut cache());
+        assert_eq!(screen(&buf), screen(&want), "step {step}");
+        assert!(c.laid_out() < 30, "{} hold lines", c.laid_out());
+        key(&mut s, KeyCode::PageDown, Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::End, Modifiers::CONTROL);
+    buf = Buffer::empty(area);
+    draw_into(&mut buf, area, &s, &mut c);
+    let mut want = Buffer::empty(area);
+    draw_into(&mut want, area, &s, &mut cache());
+    assert_eq!(screen(&buf), screen(&want), "back at the end");
+}

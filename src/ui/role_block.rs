@@ -42,6 +42,9 @@ pub struct EntryLayout {
     pub height: usize,
     pub rail: Style,
     pub rail_glyph: &'static str,
+    /// The parts were dropped to save memory (the entry is far off screen); `height` is still
+    /// right for (rev, width, key), and the parts are built again when it comes into view.
+    pub evicted: bool,
 }
 
 /// What changes the layout besides the entry itself.
@@ -69,7 +72,14 @@ impl EntryLayout {
             height: 0,
             rail: Style::default(),
             rail_glyph: "│ ",
+            evicted: false,
         }
+    }
+
+    /// Drops the laid-out lines, keeping the height (see [`evicted`](Self::evicted)).
+    pub fn evict(&mut self) {
+        self.parts = Vec::new();
+        self.evicted = true;
     }
 
     /// Whether the layout is that of `entry` at `width` with `key`.
@@ -79,9 +89,10 @@ impl EntryLayout {
 
     /// Brings the layout up to date with `entry` at `width`.
     pub fn refresh(&mut self, entry: &Entry, width: u16, key: u64, t: &ThemeView, show: &Show<'_>) {
-        if self.fresh(entry, width, key) {
+        if self.fresh(entry, width, key) && !self.evicted {
             return;
         }
+        self.evicted = false;
         if self.key != key {
             self.parts.clear();
         }
