@@ -232,7 +232,7 @@ fn entries_far_off_screen_keep_only_their_height_and_are_laid_out_again_in_view(
     assert!(kept < 30, "{kept} of 2000 entries hold lines");
     // Scrolling to the top lays out what comes into view, drawn as a fresh cache draws it,
     // and the bottom is let go.
-    let mut key = |s: &mut AppState, code, m| update(s, Action::Key(Key::new(code, m)));
+    let key = |s: &mut AppState, code, m| update(s, Action::Key(Key::new(code, m)));
     key(&mut s, KeyCode::Home, Modifiers::CONTROL);
     for step in 0..3 {
         // A frame starts blank, as the terminal's does.
