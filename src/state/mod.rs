@@ -12,6 +12,7 @@
 
 pub mod action;
 pub mod attention;
+pub mod changes;
 pub mod command;
 mod completion;
 pub mod effect;

@@ -5,6 +5,7 @@
 //! UI can cache rendered lines by (id, revision, width, theme). Text only ever grows by
 //! appending while a turn streams, which lets the UI re-render just the open tail.
 
+use super::changes::ChangeLog;
 use super::growth::Resent;
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::Id;
@@ -111,6 +112,8 @@ pub struct Transcript {
     /// Permission requests still waiting for an answer (kept as they are asked and answered,
     /// so the keymap's context costs nothing per key).
     unanswered: usize,
+    /// Which entries changed, for the chat pane.
+    changes: ChangeLog,
 }
 
 impl Transcript {
@@ -122,6 +125,7 @@ impl Transcript {
             entries: Vec::new(),
             next_id: old.next_id,
             unanswered: 0,
+            changes: ChangeLog::after(&old.changes),
         }
     }
 
@@ -132,6 +136,7 @@ impl Transcript {
             rev: 0,
             kind,
         });
+        self.changes.touch(self.entries.len() - 1);
         self.entries.last_mut().expect("just pushed")
     }
 
@@ -196,6 +201,7 @@ impl Transcript {
                     }
                 }
                 *rev += 1;
+                self.touch_last();
             }
         }
     }
@@ -213,6 +219,7 @@ impl Transcript {
                     json: sanitize(&v.to_string()),
                 });
                 *rev += 1;
+                self.touch_last();
                 return true;
             }
         };
@@ -248,6 +255,7 @@ impl Transcript {
                     None => turn.items.push(Item::Tool(tool)),
                 }
                 *rev += 1;
+                self.touch_last();
             }
             U::ToolCallUpdate(tu) => {
                 let id = tu.tool_call_id.0.to_string();
@@ -282,6 +290,7 @@ impl Transcript {
                     apply_content(tool, content);
                 }
                 *rev += 1;
+                self.touch_last();
             }
             U::Plan(p) => {
                 let steps: Vec<(String, String)> = p
@@ -295,6 +304,7 @@ impl Transcript {
                     _ => turn.items.push(Item::Plan(steps)),
                 }
                 *rev += 1;
+                self.touch_last();
             }
             _ => return false,
         }
@@ -313,6 +323,7 @@ impl Transcript {
             }),
         }
         *rev += 1;
+        self.touch_last();
     }
 
     pub fn push_permission(
@@ -346,6 +357,7 @@ impl Transcript {
             answered: None,
         }));
         *rev += 1;
+        self.touch_last();
         self.unanswered += 1;
     }
 
@@ -353,12 +365,13 @@ impl Transcript {
         let (turn, rev) = self.open_turn(agent);
         turn.items.push(Item::AutoApproved(sanitize(title)));
         *rev += 1;
+        self.touch_last();
     }
 
     /// Marks the permission request `request` answered (by another client, or cancelled by
     /// the node); true if it was waiting here.
     pub fn resolve_permission(&mut self, request: &Id, option: Option<&str>) -> bool {
-        for e in self.entries.iter_mut().rev() {
+        for (i, e) in self.entries.iter_mut().enumerate().rev() {
             if let EntryKind::Agent(t) = &mut e.kind {
                 for item in t.items.iter_mut() {
                     if let Item::Permission(p) = item {
@@ -371,6 +384,7 @@ impl Transcript {
                                 None => "cancelled".into(),
                             });
                             e.rev += 1;
+                            self.changes.touch(i);
                             self.unanswered = self.unanswered.saturating_sub(1);
                             return true;
                         }
@@ -384,10 +398,11 @@ impl Transcript {
     /// Runs `f` on the permission request waiting for an answer, if any (its entry is laid
     /// out again); when `f` answers it (sets `answered`), it no longer counts as waiting.
     pub fn with_pending<R>(&mut self, f: impl FnOnce(&mut Permission) -> R) -> Option<R> {
-        let (p, rev) = self.pending_permission()?;
+        let (p, rev, i) = self.pending_permission()?;
         let r = f(p);
         let answered = p.answered.is_some();
         *rev += 1;
+        self.changes.touch(i);
         if answered {
             self.unanswered = self.unanswered.saturating_sub(1);
         }
@@ -395,22 +410,33 @@ impl Transcript {
     }
 
     /// The permission request still waiting for an answer, if any.
-    fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64)> {
+    /// With its entry's revision and index.
+    fn pending_permission(&mut self) -> Option<(&mut Permission, &mut u64, usize)> {
         if self.unanswered == 0 {
             return None;
         }
-        for e in self.entries.iter_mut().rev() {
+        for (i, e) in self.entries.iter_mut().enumerate().rev() {
             if let EntryKind::Agent(t) = &mut e.kind {
                 for item in t.items.iter_mut().rev() {
                     if let Item::Permission(p) = item {
                         if p.answered.is_none() {
-                            return Some((p, &mut e.rev));
+                            return Some((p, &mut e.rev, i));
                         }
                     }
                 }
             }
         }
         None
+    }
+
+    /// The open turn (the last entry) changed.
+    fn touch_last(&mut self) {
+        self.changes.touch(self.entries.len().saturating_sub(1));
+    }
+
+    /// Which entries changed, and when.
+    pub fn changes(&self) -> &ChangeLog {
+        &self.changes
     }
 
     /// Whether a permission request waits for an answer (O(1): counted as they come and go).

@@ -2,71 +2,26 @@
 //! are laid out once per (revision, width, theme) and only the lines inside the viewport are
 //! written to the frame. Follows the bottom while streaming unless the user scrolled up.
 //!
+//! A frame costs what changed and what is on screen: [`ChatCache`] takes in the changed entries
+//! from the transcript's change log and finds the visible ones by their running heights.
 //! A resize, a theme switch or a toggle (thoughts, tool output) invalidates every entry's
 //! layout at once. Then only the entries on screen are laid out again in that frame; the
 //! others keep their old height as an estimate and are laid out a budget at a time in the
 //! frames that follow, the nearest to the bottom first ([`ChatCache::pending`] asks for them),
 //! so the frame after a resize costs what is visible, not the whole transcript.
 
-use super::role_block::{layout_key, EntryLayout, Part, Show};
+pub use super::chat_cache::ChatCache;
+use super::chat_cache::Shape;
+use super::role_block::{layout_key, Part, Show};
 use super::theme_view::ThemeView;
-use crate::state::transcript::{Entry, EntryKind, TurnState};
+use crate::state::transcript::EntryKind;
 use crate::state::{Scroll, SessionView};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use std::collections::HashMap;
-
-/// Layouts of one session's entries.
-#[derive(Default)]
-pub struct ChatCache {
-    entries: HashMap<u64, EntryLayout>,
-    /// Entries whose layout is out of date and shown at an estimated height: more frames are
-    /// needed to lay them out.
-    pub pending: bool,
-}
-
-impl ChatCache {
-    /// How many entries hold laid-out lines (the others keep only their height).
-    pub fn laid_out(&self) -> usize {
-        self.entries.values().filter(|l| !l.evicted).count()
-    }
-}
 
 /// How many lines of stale layout a frame lays out again besides what it shows.
 const RELAYOUT_BUDGET_LINES: usize = 4000;
-
-/// Entries at the end that keep their lines when laid out off screen (where the view follows).
-const KEEP_LAST: usize = 8;
-
-/// How many screens above and below the view keep their lines: entries farther away keep
-/// only their height and are laid out again when they come into view.
-const KEEP_SCREENS: usize = 2;
-
-fn streaming(e: &Entry) -> bool {
-    matches!(&e.kind, EntryKind::Agent(t) if t.state == TurnState::Streaming)
-}
-
-/// Drops the lines of the entries (not streaming) more than [`KEEP_SCREENS`] from the view.
-fn evict_far(
-    entries: &[Entry],
-    heights: &[usize],
-    top: usize,
-    height: usize,
-    cache: &mut ChatCache,
-) {
-    let margin = KEEP_SCREENS * height;
-    let (lo, hi) = (top.saturating_sub(margin), top + height + margin);
-    let mut y = 0;
-    for (e, &h) in entries.iter().zip(heights) {
-        if (y + h < lo || y > hi) && !streaming(e) {
-            if let Some(layout) = cache.entries.get_mut(&e.id).filter(|l| !l.evicted) {
-                layout.evict();
-            }
-        }
-        y += h;
-    }
-}
 
 /// Draws `session` into `area`; returns the transcript's total line count.
 pub fn draw(
@@ -80,88 +35,62 @@ pub fn draw(
     if area.width == 0 || area.height == 0 {
         return 0;
     }
-    let key = layout_key(t.generation, show.thoughts, show.tools);
+    let shape = Shape {
+        width: area.width,
+        key: layout_key(t.generation, show.thoughts, show.tools),
+        theme: t,
+        show,
+    };
     let entries = &session.transcript.entries;
     let height = area.height as usize;
-    // Heights: fresh, or (only the width, theme or toggles changed) the old one as an
-    // estimate. Changed content is laid out now: it grows by appending, incrementally.
-    let mut heights = Vec::with_capacity(entries.len());
-    let mut stale = Vec::new();
-    // Laid out now but far from the end (a replayed history): keep only the height, so
-    // laying out a long transcript never holds all of its lines at once.
-    let near_end = entries.len().saturating_sub(KEEP_LAST);
-    for (i, e) in entries.iter().enumerate() {
-        let layout = cache.entries.entry(e.id).or_default();
-        if layout.fresh(e, area.width, key) {
-            // Up to date (or evicted with its height still right).
-        } else if layout.rev == e.rev && layout.height > 0 {
-            stale.push(i);
-        } else {
-            layout.refresh(e, area.width, key, t, show);
-            if i < near_end && !streaming(e) {
-                layout.evict();
-            }
-        }
-        heights.push(layout.height);
-    }
-    // A budget of them, nearest the bottom first (those on screen are done below anyway).
-    let mut budget = RELAYOUT_BUDGET_LINES;
-    while budget > 0 {
-        let Some(i) = stale.pop() else { break };
-        let layout = cache
-            .entries
-            .get_mut(&entries[i].id)
-            .expect("laid out above");
-        layout.refresh(&entries[i], area.width, key, t, show);
-        budget = budget.saturating_sub(layout.height.max(1));
-        heights[i] = layout.height;
-        if i < near_end && !streaming(&entries[i]) {
-            layout.evict();
-        }
-    }
+    // Changed content is laid out now (it grows by appending, incrementally); entries laid
+    // out for an old width, theme or toggles keep their height as an estimate, and a budget
+    // of them is laid out per frame, the nearest to the bottom first.
+    cache.sync(session, &shape);
+    cache.relayout_some(entries, RELAYOUT_BUDGET_LINES, &shape);
     // Then the ones on screen (their real heights move the view), until none is.
     let top = loop {
-        let total: usize = heights.iter().sum();
+        let total = cache.heights.total();
         let bottom_top = total.saturating_sub(height);
         let top = match session.scroll {
             Scroll::Follow => bottom_top,
             Scroll::Top(n) => n.min(bottom_top),
         };
-        let mut y = 0usize;
+        let mut i = cache.heights.find(top);
+        let mut y = if i < entries.len() {
+            cache.heights.start(i)
+        } else {
+            total
+        };
         let mut laid = false;
-        for (i, h) in heights.iter_mut().enumerate() {
-            if y >= top + height {
-                break;
+        while i < entries.len() && y < top + height {
+            if cache.needs_layout(i) {
+                laid |= cache.lay_out(entries, i, &shape);
             }
-            if y + *h > top {
-                let layout = cache
-                    .entries
-                    .get_mut(&entries[i].id)
-                    .expect("laid out above");
-                let was_stale = stale.binary_search(&i).map(|at| stale.remove(at)).is_ok();
-                if was_stale || layout.evicted {
-                    layout.refresh(&entries[i], area.width, key, t, show);
-                    laid |= layout.height != *h;
-                    *h = layout.height;
-                }
-            }
-            y += *h;
+            y += cache.heights.get(i);
+            i += 1;
         }
         if !laid {
             break top;
         }
     };
-    cache.pending = !stale.is_empty();
-    let total: usize = heights.iter().sum();
-    evict_far(entries, &heights, top, height, cache);
-    // Walk to the first visible entry, then emit lines until the viewport is full.
+    cache.pending = cache.has_stale();
+    cache.let_go_far(entries, top, height);
+    let total = cache.heights.total();
+    // From the first visible entry, emit lines until the viewport is full.
+    let first = cache.heights.find(top);
+    let mut skip = top
+        - if first < entries.len() {
+            cache.heights.start(first)
+        } else {
+            top
+        };
     let mut y = 0usize;
-    let mut skip = top;
-    for e in &session.transcript.entries {
+    for e in &entries[first.min(entries.len())..] {
         if y >= height {
             break;
         }
-        let Some(layout) = cache.entries.get_mut(&e.id) else {
+        let Some(layout) = cache.layouts.get_mut(&e.id) else {
             continue;
         };
         if skip >= layout.height {

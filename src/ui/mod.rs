@@ -2,12 +2,14 @@
 //! by revision and width, markdown blocks, highlighted code). Nothing here changes the state
 //! or performs I/O.
 
+mod chat_cache;
 pub mod chat_pane;
 pub mod completion_popup;
 pub mod detail;
 pub mod fleet;
 pub mod fleet_cols;
 pub mod grown;
+pub mod heights;
 pub mod highlight;
 pub mod input_view;
 pub mod markdown;
@@ -46,6 +48,12 @@ impl UiCache {
             chats: HashMap::new(),
             pending: false,
         }
+    }
+
+    /// How many times the chat panes looked at a transcript entry, over all sessions.
+    #[cfg(test)]
+    fn looked(&self) -> u64 {
+        self.chats.values().map(|c| c.looked).sum()
     }
 
     /// How many transcript entries hold laid-out lines, over all sessions.

@@ -252,3 +252,42 @@ fn entries_far_off_screen_keep_only_their_height_and_are_laid_out_again_in_view(
     draw_into(&mut want, area, &s, &mut cache());
     assert_eq!(screen(&buf), screen(&want), "back at the end");
 }
+
+#[test]
+fn a_frame_looks_at_what_changed_and_what_is_visible_not_every_entry() {
+    let mut s = long_session(1000);
+    let area = Rect::new(0, 0, 120, 30);
+    let mut c = cache();
+    let mut buf = Buffer::empty(area);
+    draw_into(&mut buf, area, &s, &mut c);
+    assert!(c.looked() >= 2000, "the first frame looks at every entry");
+    let before = c.looked();
+    for step in 0..5 {
+        update(
+            &mut s,
+            Action::Node {
+                node: 0,
+                event: NodeEvent::Update {
+                    session: "s1".into(),
+                    update: Update::from_value(json!({
+                        "sessionUpdate": "agent_message_chunk",
+                        "content": {"type": "text", "text": format!("more words {step} ")}
+                    })),
+                },
+            },
+        );
+        draw_into(&mut buf, area, &s, &mut c);
+        update(
+            &mut s,
+            Action::Key(Key::new(KeyCode::PageUp, Modifiers::NONE)),
+        );
+        draw_into(&mut buf, area, &s, &mut c);
+    }
+    let looked = c.looked() - before;
+    assert!(looked < 20, "ten frames looked at {looked} entries");
+    let mut want = Buffer::empty(area);
+    buf = Buffer::empty(area);
+    draw_into(&mut buf, area, &s, &mut c);
+    draw_into(&mut want, area, &s, &mut cache());
+    assert_eq!(screen(&buf), screen(&want));
+}
