@@ -315,6 +315,26 @@ fn growth(kind: &str, hl: &Highlighter) -> (f64, f64) {
     (ratio(|t| t.0), ratio(|t| t.1))
 }
 
+/// Prints the growth figure of each kind in `kinds` (comma-separated; empty: all).
+fn growth_figures(kinds: &str, hl: &Highlighter) {
+    for kind in [
+        "prose",
+        "thought",
+        "tool",
+        "code in list",
+        "paragraph",
+        "quote",
+    ]
+    .into_iter()
+    .filter(|k| kinds.is_empty() || kinds.split(',').any(|w| w == *k))
+    {
+        let (all, drawing) = growth(kind, hl);
+        println!(
+            "a 256 KiB {kind} at a model's pace: last fifth / first fifth = {all:.2} (drawing alone {drawing:.2})"
+        );
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let hl = Highlighter::new_blocking();
     // PRAXIS_BENCH_RESIZE=1: only the resize (first, so its peak RSS is its own);
@@ -327,23 +347,8 @@ fn benches(c: &mut Criterion) {
             return;
         }
     }
-    for kind in [
-        "prose",
-        "thought",
-        "tool",
-        "code in list",
-        "paragraph",
-        "quote",
-    ]
-    .into_iter()
-    .filter(|k| kinds.is_empty() || kinds.split(',').any(|w| w == *k))
-    {
-        let (all, drawing) = growth(kind, &hl);
-        println!(
-            "a 256 KiB {kind} at a model's pace: last fifth / first fifth = {all:.2} (drawing alone {drawing:.2})"
-        );
-    }
     if !kinds.is_empty() {
+        growth_figures(&kinds, &hl);
         return;
     }
     let doc = markdown_of_size(1 << 20);
@@ -358,6 +363,7 @@ fn benches(c: &mut Criterion) {
         "transcript: {total} lines at 200 columns; peak RSS {:.1} MiB",
         peak_rss_mib()
     );
+    growth_figures(&kinds, &hl);
     if std::env::var_os("PRAXIS_PROFILE_STREAM").is_some() {
         for _ in 0..10 {
             stream_and_draw(&doc, &hl, area, 64);
