@@ -109,7 +109,12 @@ pub fn draw(
             let lines: &[Line<'static>] = match part {
                 Part::Lines(l) => l,
                 Part::Markdown { stream, .. } => {
-                    stream.lines(body_width, &t.md, t.generation, &t.highlighter, &t.syntax)
+                    let (md, hl, syntax) = (&t.md, &t.highlighter, t.syntax.as_str());
+                    let n = stream.line_count(body_width, md, t.generation, hl, syntax);
+                    // Code is highlighted once it shows.
+                    let rows = skip..(skip + height - y).min(n);
+                    stream.highlight_rows(rows, body_width, md, hl, syntax);
+                    stream.lines(body_width, md, t.generation, hl, syntax)
                 }
                 Part::Grown { grown, .. } => &grown.lines[..grown.shown],
             };

@@ -60,7 +60,7 @@ struct Inner {
     queue: Option<(Mutex<Queue>, Condvar)>,
     /// Bumps each time the worker finishes a block.
     generation: AtomicU64,
-    /// Bumps each time [`Highlighter::request`] queues a block instead of answering.
+    /// Bumps each time [`Highlighter::request`] or [`Highlighter::peek`] misses the cache.
     misses: AtomicU64,
     waker: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
 }
@@ -195,7 +195,7 @@ impl Highlighter {
         self.inner.generation.load(Ordering::Acquire)
     }
 
-    /// How many times [`request`](Self::request) queued a block instead of answering.
+    /// How many times [`request`](Self::request) or [`peek`](Self::peek) missed the cache.
     pub fn misses(&self) -> u64 {
         self.inner.misses.load(Ordering::Acquire)
     }
@@ -209,6 +209,27 @@ impl Highlighter {
         lang: &str,
         syntax_theme: &str,
     ) -> Option<Vec<Line<'static>>> {
+        self.lookup(code, lang, syntax_theme, true)
+    }
+
+    /// Like [`request`](Self::request), but a block not in the cache is not queued (it still
+    /// counts as a miss): for blocks that are not on screen yet.
+    pub fn peek(&self, code: &str, lang: &str, syntax_theme: &str) -> Option<Vec<Line<'static>>> {
+        self.lookup(code, lang, syntax_theme, false)
+    }
+
+    /// Whether blocks are highlighted by a worker thread (else on the caller's).
+    pub fn is_background(&self) -> bool {
+        self.inner.queue.is_some()
+    }
+
+    fn lookup(
+        &self,
+        code: &str,
+        lang: &str,
+        syntax_theme: &str,
+        queue_it: bool,
+    ) -> Option<Vec<Line<'static>>> {
         let Some((queue, wake)) = &self.inner.queue else {
             return self.highlight(code, lang, syntax_theme);
         };
@@ -218,11 +239,13 @@ impl Highlighter {
         }
         sets.syntaxes
             .find_syntax_by_token(alias(&lang.to_ascii_lowercase()))?;
-        let job = (syntax_theme.to_string(), lang.to_string(), code.to_string());
-        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
-        if q.queued.insert(job.clone()) {
-            q.jobs.push_back(job);
-            wake.notify_one();
+        if queue_it {
+            let job = (syntax_theme.to_string(), lang.to_string(), code.to_string());
+            let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.queued.insert(job.clone()) {
+                q.jobs.push_back(job);
+                wake.notify_one();
+            }
         }
         self.inner.misses.fetch_add(1, Ordering::AcqRel);
         None

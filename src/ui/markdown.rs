@@ -71,6 +71,9 @@ pub(crate) struct BlockCtx<'a> {
     pub open: bool,
     /// The number the block's first top-level list starts at (a list split across blocks).
     pub list_start: Option<u64>,
+    /// Code not highlighted yet is drawn plain without queueing it for the background
+    /// highlighter (it is queued once it shows on screen).
+    pub defer: bool,
 }
 
 fn parser(text: &str) -> Parser<'_> {

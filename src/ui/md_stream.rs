@@ -6,10 +6,11 @@
 //! (see [`Partial`]). Nothing rescans the source: each push looks only at the new bytes.
 //!
 //! A fenced code block or a table is not finished until closed: while open, code is drawn
-//! plain (highlighted once finished) and a table is held back entirely. A finished block whose
-//! highlighting was queued to the background highlighter is drawn plain and drawn again, in
-//! place, once the highlighter's generation moves (only those blocks are redrawn). Whatever was drawn
-//! while open, a finished block is rendered whole, so the final lines always equal
+//! plain (highlighted once finished) and a table is held back entirely. With a background
+//! highlighter, a finished block is drawn plain, and queued for highlighting only once it
+//! shows on screen ([`MdStream::highlight_rows`]): then it is drawn again, in place (so a
+//! flood of code that scrolls by unseen costs no highlighting). Whatever was drawn while
+//! open, a finished block is rendered whole, so the final lines always equal
 //! [`render`](super::markdown::render) of the whole source.
 
 use super::highlight::Highlighter;
@@ -53,8 +54,6 @@ struct Cache {
     /// Finished blocks drawn plain while their highlighting is queued: (block index, first
     /// line, line count).
     pending: Vec<(usize, usize, usize)>,
-    /// The highlighter generation the pending blocks were last drawn at.
-    hl_seen: u64,
 }
 
 impl Cache {
@@ -98,44 +97,8 @@ fn finished_ctx<'a>(
         theme: syntax_theme,
         open: false,
         list_start: None,
+        defer: hl.is_background(),
     }
-}
-
-/// Draws again, in place, the finished blocks that were drawn plain while their highlighting
-/// was queued. False when a block's line count changed (the caller then redraws everything).
-fn redraw_pending(
-    src: &str,
-    done: &[Block],
-    c: &mut Cache,
-    width: u16,
-    styles: &MdStyles,
-    hl: &Highlighter,
-    syntax_theme: &str,
-) -> bool {
-    let mut cx = finished_ctx(width, styles, hl, syntax_theme);
-    c.hl_seen = hl.generation();
-    // The worker takes the newest block first: walk back from the newest and stop at the
-    // first one still waiting, so a frame redraws only what finished since the last one.
-    while let Some(&(i, start, n)) = c.pending.last() {
-        let Some(block) = done.get(i) else {
-            return false;
-        };
-        cx.list_start = block.list_start;
-        let mut lines = Vec::with_capacity(n);
-        let misses = hl.misses();
-        render_block(&src[block.start..block.end], &cx, &mut lines);
-        if lines.len() != n || start + n > c.lines.len() {
-            return false;
-        }
-        if hl.misses() != misses {
-            break;
-        }
-        for (slot, line) in c.lines[start..start + n].iter_mut().zip(lines) {
-            *slot = line;
-        }
-        c.pending.pop();
-    }
-    true
 }
 
 /// A markdown document that grows by appended chunks (a streamed agent answer). Finished blocks
@@ -202,23 +165,12 @@ impl MdStream {
     ) -> &[Line<'static>] {
         let ready = hl.is_ready();
         let c = &mut self.cache;
-        let mut same = c.key.as_ref().is_some_and(|k| {
+        let same = c.key.as_ref().is_some_and(|k| {
             k.width == width
                 && k.style_gen == style_gen
                 && k.ready == ready
                 && k.theme == syntax_theme
         });
-        if same && !c.pending.is_empty() && hl.generation() != c.hl_seen {
-            same = redraw_pending(
-                &self.src,
-                self.split.done(),
-                c,
-                width,
-                styles,
-                hl,
-                syntax_theme,
-            );
-        }
         if !same {
             let key = Key {
                 width,
@@ -241,15 +193,12 @@ impl MdStream {
             for (i, block) in done.iter().enumerate().skip(c.blocks) {
                 cx.list_start = block.list_start;
                 c.scratch.clear();
-                let (misses, generation) = (hl.misses(), hl.generation());
+                let misses = hl.misses();
                 render_block(&self.src[block.start..block.end], &cx, &mut c.scratch);
                 c.committed = c.lines.len();
                 let n = c.scratch.len();
                 c.push_tail(block.glue);
                 if hl.misses() != misses {
-                    if c.pending.is_empty() {
-                        c.hl_seen = generation;
-                    }
                     c.pending.push((i, c.lines.len() - n, n));
                 }
                 c.finished_renders += 1;
@@ -270,6 +219,45 @@ impl MdStream {
             c.tail_rev = Some(self.revision);
         }
         &c.lines
+    }
+
+    /// Highlights the finished blocks drawn plain whose lines overlap `rows` (what is on
+    /// screen): each is queued for the background highlighter and drawn again in place once
+    /// it is done (the highlighter's waker asks for that frame). A block never on screen is
+    /// never highlighted. Call after [`lines`](Self::lines) with the same arguments.
+    pub fn highlight_rows(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        width: u16,
+        styles: &MdStyles,
+        hl: &Highlighter,
+        syntax_theme: &str,
+    ) {
+        let c = &mut self.cache;
+        let mut cx = finished_ctx(width, styles, hl, syntax_theme);
+        cx.defer = false;
+        let done = self.split.done();
+        let mut k = c
+            .pending
+            .partition_point(|&(_, start, n)| start + n <= rows.start);
+        while let Some(&(i, start, n)) = c.pending.get(k).filter(|p| p.1 < rows.end) {
+            let Some(block) = done.get(i) else { break };
+            cx.list_start = block.list_start;
+            let mut lines = Vec::with_capacity(n);
+            let misses = hl.misses();
+            render_block(&self.src[block.start..block.end], &cx, &mut lines);
+            if hl.misses() != misses {
+                k += 1; // queued: drawn again at a later frame
+                continue;
+            }
+            // Highlighted. (Drawn plain for good if it no longer takes the same lines.)
+            if lines.len() == n && start + n <= c.lines.len() {
+                for (slot, line) in c.lines[start..start + n].iter_mut().zip(lines) {
+                    *slot = line;
+                }
+            }
+            c.pending.remove(k);
+        }
     }
 
     pub fn line_count(

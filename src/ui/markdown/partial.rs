@@ -351,6 +351,7 @@ mod tests {
             theme: "base16-ocean.dark",
             open: true,
             list_start: None,
+            defer: false,
         }
     }
 

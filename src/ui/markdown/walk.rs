@@ -236,7 +236,12 @@ impl<'c, 'o> Walker<'c, 'o> {
         let lines = if self.cx.open || lang.is_empty() {
             None
         } else {
-            self.cx.hl.request(&code, &lang, self.cx.theme)
+            let hl = self.cx.hl;
+            if self.cx.defer {
+                hl.peek(&code, &lang, self.cx.theme)
+            } else {
+                hl.request(&code, &lang, self.cx.theme)
+            }
         };
         let pieces: Vec<Vec<Piece>> = match lines {
             Some(lines) => lines
@@ -530,6 +535,7 @@ mod tests {
             theme: "base16-ocean.dark",
             open: false,
             list_start: None,
+            defer: false,
         };
         let (b, i) = (styles.bold, styles.italic);
         for (src, want) in [
