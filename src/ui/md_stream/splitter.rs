@@ -111,6 +111,9 @@ fn clean(raw: &str) -> Cow<'_, str> {
     }
 }
 
+/// How much of a partial line is read to tell whether it starts a list item.
+const EARLY_LOOK: usize = 256;
+
 /// A finished block: a byte range of the source and how it joins the one before.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Block {
@@ -416,7 +419,13 @@ impl Splitter {
         // control char made the split depend on where the chunks ended (a stream that saw
         // `- a\n- - -` split the item off, one given `- a\n- - -\x07` at once did not).
         // Sanitizing only appends to what a prefix gives, so the decision holds as text comes.
-        let partial = clean(partial);
+        // Only the line's start can make it an item: look at no more of it, so a huge partial
+        // line costs nothing per chunk (sanitizing a prefix gives a prefix of the whole's).
+        let mut head = partial.len().min(EARLY_LOOK);
+        while !partial.is_char_boundary(head) {
+            head -= 1;
+        }
+        let partial = clean(&partial[..head]);
         let has_text = partial
             .trim_start()
             .split_once([' ', '\t'])

@@ -200,9 +200,14 @@ fn inline_tail(src: &str, c: &mut Cache, t: Block, cx: &BlockCtx<'_>) -> bool {
     } else {
         t.end
     };
-    let mut line = src[t.start..end]
-        .rfind('\n')
-        .map_or(t.start, |i| t.start + i + 1);
+    // New lines only start after the line the tail was on: search no further back.
+    let from = match c.tail {
+        Tail::Inline { start, line, .. } | Tail::Whole { start, line, .. } if start == t.start => {
+            line.min(end)
+        }
+        _ => t.start,
+    };
+    let mut line = src[from..end].rfind('\n').map_or(from, |i| from + i + 1);
     // A new line with only its markers so far draws nothing yet: stay on the line before.
     if line > t.start && end == t.end {
         let prev = src[t.start..line - 1]
