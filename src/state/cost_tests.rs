@@ -65,12 +65,13 @@ fn an_idle_chat_is_not_redrawn_by_the_clock_but_a_fading_message_and_a_busy_sess
     tick(&mut s, T0 + MESSAGE_MS + 1);
     assert!(s.status.is_none(), "faded, so gone");
     assert!(!s.ticking());
+    // Issue 16: an error fades too, later than other messages.
     s.say(transcript::Level::Error, "Unknown mode");
-    assert!(
-        !s.ticking(),
-        "an error stays until replaced: nothing changes with time"
-    );
-    s.status = None;
+    assert!(s.ticking(), "an error that will fade");
+    tick(&mut s, T0 + MESSAGE_MS + 1 + MESSAGE_MS + 1);
+    assert!(s.status.is_some(), "an error stays longer");
+    tick(&mut s, T0 + 2 * MESSAGE_MS + 2 + crate::state::ERROR_MS);
+    assert!(s.status.is_none() && !s.ticking(), "then fades");
     status(&mut s, "a", SessionStatus::Working, None);
     assert!(s.ticking(), "a busy session");
     status(&mut s, "a", SessionStatus::Idle, None);

@@ -9,7 +9,7 @@ use super::lifecycle::{self, LifeKind};
 use super::listing;
 use super::session::{AgentCommand, Replay, SessionView};
 use super::transcript::{Level, TurnState};
-use super::{AppState, NodeView, Overlay};
+use super::{AppState, NodeView, Overlay, Scope};
 use crate::node_api::{ErrorKind, NodeEvent, RpcError, SessionStatus, StopReason};
 use crate::protocol::acp::{schema, Update};
 use crate::sanitize::sanitize;
@@ -135,6 +135,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             }
         }
         Action::PromptDone { session, result } => {
+            state.end_turn_messages(&session);
             let Some(s) = state.session_mut(&session) else {
                 return;
             };
@@ -186,15 +187,25 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             Err(e) => state.say(Level::Error, format!("Could not save the transcript: {e}")),
         },
         Action::ModeSet {
+            session,
+            mode,
+            result: Ok(()),
+        } => state.say_in(
+            Scope::Session(session),
+            Level::Info,
+            format!("Mode: {mode}"),
+        ),
+        Action::ModeSet {
+            session,
             mode,
             result: Err(e),
-            ..
         } => {
             let why = match ErrorKind::of(&e) {
                 ErrorKind::Unsupported => "the agent does not support modes".to_string(),
                 _ => describe(&e),
             };
-            state.say(Level::Error, format!("Could not set mode {mode}: {why}"));
+            let text = format!("Could not set mode {mode}: {why}");
+            state.say_in(Scope::Session(session), Level::Error, text);
         }
         Action::Failed(e) => state.say(Level::Error, e),
         Action::Copied(result) => match result {

@@ -10,7 +10,7 @@ use super::open::{self, Switch};
 use super::ops;
 use super::session::Scroll;
 use super::transcript::Level;
-use super::{AppState, Overlay};
+use super::{AppState, Overlay, Scope};
 use crate::node_api::SessionOptions;
 use std::path::PathBuf;
 
@@ -98,8 +98,11 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::Cancel => match state.active_session() {
             Some(s) if s.prompt_in_flight => {
                 let (node, session) = (s.node, s.id.clone());
-                fx.push(Effect::Cancel { node, session });
-                state.say(Level::Info, "Cancelling…");
+                fx.push(Effect::Cancel {
+                    node,
+                    session: session.clone(),
+                });
+                state.say_in(Scope::Turn(session), Level::Info, "Cancelling…");
             }
             _ => state.say(Level::Info, "Nothing to cancel"),
         },
@@ -317,13 +320,17 @@ fn set_mode(state: &mut AppState, mode: Option<String>, fx: &mut Vec<Effect>) ->
             };
             notice(state, text);
         }
-        Some(mode) if s.modes.contains(&mode) => fx.push(Effect::SetMode {
-            node: s.node,
-            session: s.id.clone(),
-            mode,
-        }),
+        Some(mode) if s.modes.contains(&mode) => {
+            fx.push(Effect::SetMode {
+                node: s.node,
+                session: s.id.clone(),
+                mode: mode.clone(),
+            });
+            // Replaces an earlier error about modes.
+            state.say_here(Level::Info, format!("Switching to mode {mode}…"));
+        }
         Some(mode) => {
-            state.say(
+            state.say_here(
                 Level::Error,
                 format!("Unknown mode `{mode}`; /mode lists them"),
             );

@@ -100,6 +100,28 @@ pub struct StatusMsg {
     pub level: Level,
     pub text: String,
     pub at_ms: u64,
+    pub scope: Scope,
+}
+
+/// What a status message is about, which decides where and how long it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The app (a node, the clipboard, a file): shown whatever session is on screen.
+    App,
+    /// One session: shown only while it is on screen.
+    Session(String),
+    /// One session's running turn: shown only while it is on screen, gone when the turn ends
+    /// or the next prompt is sent.
+    Turn(String),
+}
+
+impl Scope {
+    fn session(&self) -> Option<&str> {
+        match self {
+            Scope::App => None,
+            Scope::Session(id) | Scope::Turn(id) => Some(id),
+        }
+    }
 }
 
 pub struct AppState {
@@ -271,10 +293,7 @@ impl AppState {
     /// close guard, a session being started. An idle chat redraws for nothing.
     pub fn ticking(&self) -> bool {
         !self.overlays.is_empty()
-            || self
-                .status
-                .as_ref()
-                .is_some_and(|m| m.level != Level::Error)
+            || self.status.is_some()
             || self.close_armed.is_some()
             || !self.starting.is_empty()
             || self.sessions.iter().any(|s| s.status.is_busy())
@@ -299,12 +318,42 @@ impl AppState {
         self.sessions.iter().filter(|s| s.status.is_live()).count()
     }
 
+    /// A message about the app (see [`Scope`]); it replaces the one shown.
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.say_in(Scope::App, level, text);
+    }
+
+    /// A message in `scope`; it replaces the one shown.
+    pub fn say_in(&mut self, scope: Scope, level: Level, text: impl Into<String>) {
         self.status = Some(StatusMsg {
             level,
             text: text.into(),
             at_ms: self.now_ms,
+            scope,
         });
+    }
+
+    /// A message about the session on screen (about the app when none is).
+    pub fn say_here(&mut self, level: Level, text: impl Into<String>) {
+        let scope = self.active.clone().map_or(Scope::App, Scope::Session);
+        self.say_in(scope, level, text);
+    }
+
+    /// The status message to show now: not faded, and about the app or the session on screen.
+    pub fn shown_status(&self) -> Option<&StatusMsg> {
+        self.status.as_ref().filter(|m| {
+            self.now_ms.saturating_sub(m.at_ms) <= message_ms(m.level)
+                && m.scope
+                    .session()
+                    .is_none_or(|id| self.active.as_deref() == Some(id))
+        })
+    }
+
+    /// Ends the messages about session `id`'s turn (it ended, or the next prompt went out).
+    pub fn end_turn_messages(&mut self, id: &str) {
+        if matches!(&self.status, Some(StatusMsg { scope: Scope::Turn(t), .. }) if t == id) {
+            self.status = None;
+        }
     }
 
     pub fn form_mut(&mut self) -> Option<&mut NewSessionForm> {
@@ -317,6 +366,18 @@ impl AppState {
 
 /// How long a status message other than an error stays in the status bar, in ms.
 pub const MESSAGE_MS: u64 = 8000;
+
+/// How long an error stays in the status bar, in ms (it is also in the log or transcript).
+pub const ERROR_MS: u64 = 30_000;
+
+/// How long a message of `level` stays in the status bar.
+pub fn message_ms(level: Level) -> u64 {
+    if level == Level::Error {
+        ERROR_MS
+    } else {
+        MESSAGE_MS
+    }
+}
 
 /// Applies one action; returns the effects for the runtime to carry out.
 pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
@@ -341,9 +402,11 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
             }
             state.now_ms = now_ms;
             // A message that has faded is gone (and stops the clock redrawing for it).
-            if state.status.as_ref().is_some_and(|m| {
-                m.level != Level::Error && now_ms.saturating_sub(m.at_ms) > MESSAGE_MS
-            }) {
+            if state
+                .status
+                .as_ref()
+                .is_some_and(|m| now_ms.saturating_sub(m.at_ms) > message_ms(m.level))
+            {
                 state.status = None;
             }
             if let Some((_, at)) = &state.close_armed {
@@ -368,6 +431,8 @@ mod fleet_tests;
 mod notify_tests;
 #[cfg(test)]
 mod remote_tests;
+#[cfg(test)]
+mod status_tests;
 #[cfg(test)]
 mod switch_tests;
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::execute::SlashOutcome;
 use super::session::Scroll;
 use super::transcript::Level;
-use super::{AppState, NewSessionForm, Overlay, CLOSE_GUARD_MS, FORM_FIELDS};
+use super::{AppState, NewSessionForm, Overlay, Scope, CLOSE_GUARD_MS, FORM_FIELDS};
 use crate::node_api::{PermissionAnswer, SessionOptions};
 use std::path::PathBuf;
 
@@ -176,7 +176,7 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     });
     if let Some(msg) = &ended {
         if !text.starts_with('/') {
-            state.say(Level::Error, msg.clone());
+            state.say_in(Scope::Session(id), Level::Error, msg.clone());
             return;
         }
     }
@@ -194,7 +194,7 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
             SlashOutcome::SendToAgent => {
                 if let Some(msg) = ended {
-                    state.say(Level::Error, msg);
+                    state.say_in(Scope::Session(id), Level::Error, msg);
                     return;
                 }
             }
@@ -205,7 +205,8 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     };
     if s.prompt_in_flight {
         let hint = key_hint(state, Context::Chat, "session.cancel_or_close", "/cancel");
-        state.say(
+        state.say_in(
+            Scope::Turn(id),
             Level::Warning,
             format!("The agent is still working; {hint} cancels it"),
         );
@@ -221,6 +222,7 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     s.scroll = Scroll::Follow;
     let node = s.node;
     super::attention::turn_started(state, &id);
+    state.end_turn_messages(&id);
     remember(state, &text, fx);
     state.close_armed = None;
     fx.push(Effect::Prompt {
@@ -246,8 +248,11 @@ pub(super) fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
     };
     let (id, node) = (s.id.clone(), s.node);
     if s.prompt_in_flight {
-        fx.push(Effect::Cancel { node, session: id });
-        state.say(Level::Info, "Cancelling…");
+        fx.push(Effect::Cancel {
+            node,
+            session: id.clone(),
+        });
+        state.say_in(Scope::Turn(id), Level::Info, "Cancelling…");
         return;
     }
     match &state.close_armed {
@@ -256,10 +261,11 @@ pub(super) fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
             super::open::close(state, &id, fx);
         }
         _ => {
-            state.close_armed = Some((id, now));
+            state.close_armed = Some((id.clone(), now));
             let close = key_hint(state, Context::Chat, "session.cancel_or_close", "/stop");
             let pause = key_hint(state, Context::Chat, "session.pause", "/detach");
-            state.say(
+            state.say_in(
+                Scope::Session(id),
                 Level::Warning,
                 format!("Press {close} again to close this session ({pause} pauses it instead)"),
             );

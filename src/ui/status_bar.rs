@@ -67,17 +67,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             t.style("ui.statusline.status"),
         ));
     }
-    if let Some(msg) = &state.status {
-        if state.now_ms.saturating_sub(msg.at_ms) <= crate::state::MESSAGE_MS
-            || msg.level == Level::Error
-        {
-            let scope = match msg.level {
-                Level::Info => "info",
-                Level::Warning => "warning",
-                Level::Error => "error",
-            };
-            spans.push(Span::styled(format!(" {}", msg.text), t.style(scope)));
-        }
+    if let Some(msg) = state.shown_status() {
+        let scope = match msg.level {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        };
+        spans.push(Span::styled(format!(" {}", msg.text), t.style(scope)));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
