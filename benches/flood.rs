@@ -318,7 +318,8 @@ fn start(n: usize) -> Res<(Tmux, u32, f64, Duration)> {
 }
 
 fn quit(t: &Tmux, pid: u32) {
-    let _ = t.keys(&["C-q"]);
+    // A session runs in this process: praxis asks, `y` confirms.
+    let _ = t.keys(&["C-q", "y"]);
     let start = Instant::now();
     while Path::new(&format!("/proc/{pid}")).exists() && comm(pid) == "praxis" {
         if start.elapsed() > Duration::from_secs(5) {

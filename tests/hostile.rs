@@ -642,8 +642,7 @@ fn an_agent_that_closes_its_output_but_keeps_running_is_ended() {
         || format!("the agent (pid {agent_pid}) that closed its output is still running"),
     );
     assert!(!process_gone(praxis), "praxis itself is still running");
-    t.keys(&["C-q"]);
-    let screen = t.wait_for("PRAXIS-EXITED");
+    let screen = t.quit();
     assert!(screen.contains("PRAXIS-EXITED 0"), "{screen}");
 }
 

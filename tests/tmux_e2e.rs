@@ -118,8 +118,7 @@ fn chat_permission_cancel_pause_resume_save_and_quit() {
     assert!(screen.contains("transcripts"), "{screen}");
 
     // Quit: the shell gets the terminal back.
-    t.keys(&["C-q"]);
-    let screen = t.wait_for("PRAXIS-EXITED 0");
+    let screen = t.quit();
     assert!(
         !screen.contains("Active Sessions") && !screen.contains("demo · idle"),
         "the alternate screen is gone:\n{screen}"
@@ -143,8 +142,7 @@ fn tiny_terminal_does_not_break() {
         .status()
         .unwrap();
     t.wait_for("demo · idle");
-    t.keys(&["C-q"]);
-    t.wait_for("PRAXIS-EXITED 0");
+    t.quit();
 }
 
 #[test]
@@ -175,6 +173,5 @@ fn slash_commands_complete_and_run() {
     t.keys(&["Enter"]);
     t.wait_for("Unknown command /nope");
     t.keys(&["C-u"]);
-    t.keys(&["C-q"]);
-    t.wait_for("PRAXIS-EXITED 0");
+    t.quit();
 }

@@ -86,8 +86,7 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
     first.text("/slow 40");
     first.keys(&["Enter"]);
     first.wait_for("tick 3");
-    first.keys(&["C-q"]);
-    first.wait_for("PRAXIS-EXITED 0");
+    first.quit();
 
     let second = start(root.path(), &url, "b");
     second.wait_for("running on");
@@ -118,8 +117,7 @@ fn a_remote_session_outlives_the_client_and_a_new_client_resumes_it_whole() {
         1,
         "nothing twice:\n{top}"
     );
-    second.keys(&["C-q"]);
-    second.wait_for("PRAXIS-EXITED 0");
+    second.quit();
 }
 
 #[test]
@@ -167,6 +165,5 @@ fn a_killed_node_goes_offline_with_its_sessions_lost_and_is_listed_again_when_ba
     let _second = node(root.path());
     t.wait_for(&format!("● {name}  connected"));
     t.keys(&["Escape"]);
-    t.keys(&["C-q"]);
-    t.wait_for("PRAXIS-EXITED 0");
+    t.quit();
 }

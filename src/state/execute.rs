@@ -60,12 +60,22 @@ pub(super) fn run_slash(state: &mut AppState, text: &str, fx: &mut Vec<Effect>) 
     }
 }
 
+/// Quits now.
+pub(super) fn quit(state: &mut AppState, fx: &mut Vec<Effect>) {
+    state.confirm_quit = false;
+    state.quit = true;
+    fx.push(Effect::Quit);
+}
+
 /// Runs one command against the state.
 pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) -> Outcome {
     match cmd {
         Command::Quit => {
-            state.quit = true;
-            fx.push(Effect::Quit);
+            if state.ending_on_quit().0 > 0 && !state.confirm_quit {
+                state.confirm_quit = true;
+            } else {
+                quit(state, fx);
+            }
         }
         Command::Help => {
             if state.overlays.last() != Some(&Overlay::Help) {

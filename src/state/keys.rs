@@ -10,6 +10,10 @@ use super::AppState;
 use crate::key::{Key, KeyCode, Modifiers, Mouse};
 
 pub(super) fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
+    if state.confirm_quit {
+        confirm_quit(state, key, fx);
+        return;
+    }
     if state.completion.is_some() && state.context() == Context::Chat && popup_key(state, key) {
         return;
     }
@@ -34,6 +38,17 @@ pub(super) fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
         },
         Some((n, None)) => tracing::debug!(command = n, "command has no handler"),
         None => unbound(state, ctx, key, fx),
+    }
+}
+
+/// The quit confirmation takes every key: `y`, Enter (or Ctrl+Q again) quit; `n`, Esc stay.
+fn confirm_quit(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
+    let ctrl = key.modifiers.contains(Modifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('q') if ctrl => super::execute::quit(state, fx),
+        KeyCode::Char('y' | 'Y') | KeyCode::Enter if !ctrl => super::execute::quit(state, fx),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => state.confirm_quit = false,
+        _ => {}
     }
 }
 

@@ -151,6 +151,8 @@ pub struct AppState {
     pub keymap: Keymap,
     pub theme: String,
     pub status: Option<StatusMsg>,
+    /// Quitting was asked while sessions would end with the app: waiting for `y` or `n`.
+    pub confirm_quit: bool,
     /// Ctrl+C on an idle session arms closing; a second press within the window closes it.
     pub close_armed: Option<(String, u64)>,
     pub show_thoughts: bool,
@@ -218,6 +220,7 @@ impl AppState {
             keymap,
             theme,
             status: None,
+            confirm_quit: false,
             close_armed: None,
             show_thoughts: true,
             show_tool_output: true,
@@ -297,6 +300,21 @@ impl AppState {
             || self.close_armed.is_some()
             || !self.starting.is_empty()
             || self.sessions.iter().any(|s| s.status.is_busy())
+    }
+
+    /// (sessions that end if the app quits: live in this process or with a turn running,
+    /// of which with a turn running).
+    pub fn ending_on_quit(&self) -> (usize, usize) {
+        let here = |s: &SessionView| {
+            s.status.is_live() && self.nodes.get(s.node).is_some_and(|n| !n.remote)
+        };
+        let ending = self
+            .sessions
+            .iter()
+            .filter(|s| s.prompt_in_flight || here(s))
+            .count();
+        let working = self.sessions.iter().filter(|s| s.prompt_in_flight).count();
+        (ending, working)
     }
 
     /// Whether the Nodes window is visible (opened, or as the home screen).
@@ -429,6 +447,8 @@ mod fleet_support;
 mod fleet_tests;
 #[cfg(test)]
 mod notify_tests;
+#[cfg(test)]
+mod quit_tests;
 #[cfg(test)]
 mod remote_tests;
 #[cfg(test)]

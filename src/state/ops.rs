@@ -246,6 +246,18 @@ pub(super) fn cancel_or_close(state: &mut AppState, fx: &mut Vec<Effect>) {
     let Some(s) = state.active_session() else {
         return;
     };
+    // A draft is cleared first (kept in the history: ↑ brings it back).
+    let draft = s.input_text();
+    if !draft.trim().is_empty() {
+        remember(state, &draft, fx);
+        if let Some(s) = state.active_session_mut() {
+            s.clear_input();
+            s.history_pos = None;
+        }
+        state.close_armed = None;
+        state.say_here(Level::Info, "Draft cleared (↑ brings it back)");
+        return;
+    }
     let (id, node) = (s.id.clone(), s.node);
     if s.prompt_in_flight {
         fx.push(Effect::Cancel {

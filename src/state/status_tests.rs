@@ -70,6 +70,9 @@ fn a_turns_messages_end_with_the_turn_and_do_not_follow_into_the_next_prompt() {
     typed(&mut s, "second");
     enter(&mut s);
     assert!(shown(&s).unwrap().starts_with("The agent is still working"));
+    // The refused prompt is still in the input: Ctrl+C clears it first, then cancels.
+    update(&mut s, ctrl('c'));
+    assert_eq!(shown(&s).unwrap(), "Draft cleared (↑ brings it back)");
     update(&mut s, ctrl('c'));
     assert_eq!(shown(&s).unwrap(), "Cancelling…");
     done(&mut s, "a", StopReason::Cancelled);

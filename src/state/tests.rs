@@ -493,7 +493,13 @@ fn quit_and_save_and_copy_are_effects() {
         update(&mut s, key(KeyCode::Char('c'), Modifiers::ALT)),
         vec![Effect::Copy("answer".into())]
     );
-    assert_eq!(update(&mut s, ctrl('q')), vec![Effect::Quit]);
+    // A session runs in this process (issue 16): quitting asks first.
+    assert!(update(&mut s, ctrl('q')).is_empty());
+    assert!(s.confirm_quit && !s.quit);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('y'), Modifiers::NONE)),
+        vec![Effect::Quit]
+    );
     assert!(s.quit);
 }
 

@@ -183,6 +183,9 @@ pub fn draw_into(
             Overlay::Help => windows::help(buf, over, state, t),
         }
     }
+    if state.confirm_quit {
+        windows::confirm_quit(buf, over, state, t);
+    }
     layout
 }
 #[cfg(test)]

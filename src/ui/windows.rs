@@ -317,3 +317,30 @@ fn collapse_numbered(merged: &mut Vec<(String, Vec<String>)>) {
         merged.remove(i);
     }
 }
+
+/// The question asked before quitting ends sessions.
+pub fn confirm_quit(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
+    let (ending, working) = state.ending_on_quit();
+    let what = match (working, ending) {
+        (1, _) => "1 session is still working".to_string(),
+        (w, _) if w > 1 => format!("{w} sessions are still working"),
+        (_, 1) => "1 session is running here".to_string(),
+        (_, n) => format!("{n} sessions are running here"),
+    };
+    let lines = [
+        Line::from(Span::styled(
+            format!("Quit praxis? {what}."),
+            t.style("ui.text"),
+        )),
+        Line::from(Span::styled(
+            "Sessions on this machine end with it.",
+            t.style("ui.dim"),
+        )),
+    ];
+    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
+    let rect = centered(area, width.max(34), 4);
+    let inner = frame(buf, rect, "Quit", "y/Enter quits · n/Esc stays", t);
+    for (row, line) in lines.into_iter().enumerate() {
+        put(buf, inner, row, line);
+    }
+}

@@ -124,10 +124,10 @@ pub fn send(t: &tmux::Tmux, text: &str) {
     t.keys(&["Enter"]);
 }
 
-/// Ctrl+Q, and the process has exited with 0 (the shell prints its exit code).
+/// Ctrl+Q (confirmed when asked), and the process has exited with 0 (the shell prints its
+/// exit code).
 pub fn quit(t: &tmux::Tmux) {
-    t.keys(&["C-q"]);
-    let screen = t.wait_for("PRAXIS-EXITED");
+    let screen = t.quit();
     assert!(
         screen.contains("PRAXIS-EXITED 0"),
         "praxis exits cleanly on Ctrl+Q:\n{screen}"

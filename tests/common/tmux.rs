@@ -83,6 +83,28 @@ impl Tmux {
         }
     }
 
+    /// Ctrl+Q, confirmed with `y` when praxis asks (sessions would end with it); returns the
+    /// screen once the shell reports that praxis exited with 0 (`PRAXIS-EXITED 0`).
+    pub fn quit(&self) -> String {
+        self.keys(&["C-q"]);
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains("PRAXIS-EXITED") {
+                assert!(screen.contains("PRAXIS-EXITED 0"), "{screen}");
+                return screen;
+            }
+            if screen.contains("Quit praxis?") {
+                self.keys(&["y"]);
+                return self.wait_for("PRAXIS-EXITED 0");
+            }
+            if start.elapsed() > HANG_GUARD {
+                panic!("praxis neither quit nor asked; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits until the screen no longer shows `needle`.
     pub fn wait_gone(&self, needle: &str) {
         let start = Instant::now();

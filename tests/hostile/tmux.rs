@@ -188,10 +188,36 @@ impl<'f> Tmux<'f> {
         }
     }
 
-    /// Quits with Ctrl+Q and waits for the shell to report praxis's exit status.
+    /// Quits with Ctrl+Q (confirmed with `y` when praxis asks) and waits for the shell to
+    /// report praxis's exit status.
     pub fn quit(&self) -> String {
         self.keys(&["C-q"]);
-        self.wait_for("PRAXIS-EXITED")
+        let screen = self.wait_until_screen_or_exit(|s| s.contains("Quit praxis?"));
+        if !screen.contains("PRAXIS-EXITED") {
+            self.keys(&["y"]);
+        }
+        self.wait_exit()
+    }
+
+    /// Waits until the screen satisfies `pred` or praxis exited (hang guard).
+    fn wait_until_screen_or_exit(&self, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) || screen.contains("PRAXIS-EXITED") {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < HANG_GUARD,
+                "praxis neither quit nor asked:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the shell to report praxis's exit status.
+    fn wait_exit(&self) -> String {
+        self.wait_until_screen_or_exit(|_| false)
     }
 
     /// Every byte praxis has written to the terminal so far (after it exited, all of them:
