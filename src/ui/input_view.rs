@@ -1,6 +1,7 @@
-//! Draws the prompt editor (`state::input::Input`): its lines, the cursor as a reversed cell,
-//! and a dim placeholder while it is empty; scrolled so the cursor stays in view. Looks as
-//! tui-textarea drew it before the editor became praxis's own.
+//! Draws the prompt editor (`state::input::Input`): its lines soft-wrapped to the width (at
+//! the last space that fits, else anywhere), the cursor as a reversed cell, and a dim
+//! placeholder while it is empty; scrolled so the cursor's row stays in view. [`height`] tells
+//! the layout how many rows the input takes, so the box grows with the prompt.
 
 use crate::state::input::Input;
 use ratatui::buffer::Buffer;
@@ -11,6 +12,77 @@ use unicode_width::UnicodeWidthChar;
 
 fn width(c: char) -> usize {
     c.width().unwrap_or(0)
+}
+
+/// A row on screen: chars `start..end` of logical line `line`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    line: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The rows of `input` at width `w`: each line wrapped after the last space that fits, or
+/// anywhere in a word longer than the width.
+fn rows(input: &Input, w: usize) -> Vec<Row> {
+    let mut out = Vec::new();
+    for (line, text) in input.lines().iter().enumerate() {
+        let chars: Vec<char> = text.chars().collect();
+        let (mut start, mut x, mut after_space) = (0, 0, None);
+        for (i, &c) in chars.iter().enumerate() {
+            let cw = width(c);
+            if x + cw > w && i > start {
+                let cut = after_space.filter(|&a| a > start).unwrap_or(i);
+                out.push(Row {
+                    line,
+                    start,
+                    end: cut,
+                });
+                start = cut;
+                x = chars[cut..i].iter().map(|&c| width(c)).sum();
+                after_space = None;
+            }
+            x += cw;
+            if c == ' ' {
+                after_space = Some(i + 1);
+            }
+        }
+        out.push(Row {
+            line,
+            start,
+            end: chars.len(),
+        });
+    }
+    out
+}
+
+/// The row and column of the cursor among `rows` (a cursor after a full last row goes to
+/// the start of a row of its own, one past the rows).
+fn cursor_at(input: &Input, rows: &[Row], w: usize) -> (usize, usize) {
+    let (line, col) = input.cursor();
+    let text = &input.lines()[line];
+    for (i, r) in rows.iter().enumerate() {
+        let last_of_line = rows.get(i + 1).is_none_or(|n| n.line != line);
+        if r.line == line && col >= r.start && (col < r.end || last_of_line) {
+            let x: usize = text
+                .chars()
+                .skip(r.start)
+                .take(col - r.start)
+                .map(width)
+                .sum();
+            return if x >= w { (i + 1, 0) } else { (i, x) };
+        }
+    }
+    (0, 0)
+}
+
+/// How many rows `input` takes at width `w` (what the layout gives the input box).
+pub fn height(input: &Input, w: usize) -> usize {
+    if w == 0 {
+        return 1;
+    }
+    let rows = rows(input, w);
+    rows.len().max(cursor_at(input, &rows, w).0 + 1)
 }
 
 /// Draws `input` into `area`; `placeholder` is shown while the input is empty.
@@ -28,34 +100,32 @@ pub fn render(input: &Input, placeholder: &str, area: Rect, buf: &mut Buffer) {
         buf.set_line(area.x, area.y, &line, area.width);
         return;
     }
-    let (row, col) = input.cursor();
     let (h, w) = (area.height as usize, area.width as usize);
-    let top = (row + 1).saturating_sub(h);
-    let cursor_x: usize = input.lines()[row].chars().take(col).map(width).sum();
-    let left = (cursor_x + 1).saturating_sub(w);
-    for (i, line) in input.lines().iter().skip(top).take(h).enumerate() {
-        let y = area.y + i as u16;
+    let rows = rows(input, w);
+    let (cursor_row, cursor_x) = cursor_at(input, &rows, w);
+    let top = (cursor_row + 1).saturating_sub(h);
+    for (i, r) in rows.iter().enumerate().skip(top).take(h) {
+        let y = area.y + (i - top) as u16;
         let mut x = 0usize;
-        for c in line.chars() {
+        for c in input.lines()[r.line]
+            .chars()
+            .skip(r.start)
+            .take(r.end - r.start)
+        {
             let cw = width(c);
-            if x >= left && x + cw <= left + w {
-                let cell = &mut buf[(area.x + (x - left) as u16, y)];
-                cell.set_char(c);
-                if cw == 2 && x + 1 - left < w {
-                    buf[(area.x + (x + 1 - left) as u16, y)].set_symbol("");
-                }
-            }
-            x += cw;
-            if x >= left + w {
+            if x + cw > w {
                 break;
             }
-        }
-        if top + i == row && cursor_x >= left {
-            let cx = area.x + (cursor_x - left) as u16;
-            if cx < area.x + area.width {
-                buf[(cx, y)].set_style(cursor_style);
+            buf[(area.x + x as u16, y)].set_char(c);
+            if cw == 2 {
+                buf[(area.x + x as u16 + 1, y)].set_symbol("");
             }
+            x += cw;
         }
+    }
+    if cursor_row >= top && cursor_row < top + h {
+        let (cx, cy) = (area.x + cursor_x as u16, area.y + (cursor_row - top) as u16);
+        buf[(cx, cy)].set_style(cursor_style);
     }
 }
 
@@ -103,10 +173,15 @@ mod tests {
         assert_eq!(row(&buf, 0), "two     ");
         assert_eq!(row(&buf, 1), "three   ");
         assert_eq!(reversed(&buf), vec![(5, 1)], "after the last char");
+        // A line longer than the width wraps (it scrolled sideways before issue 16).
         i.set_text("abcdefghij");
         let buf = draw(&i, "p", 5, 1);
-        assert_eq!(row(&buf, 0), "ghij ");
-        assert_eq!(reversed(&buf), vec![(4, 0)]);
+        assert_eq!(
+            row(&buf, 0),
+            "     ",
+            "the cursor's own row, after a full one"
+        );
+        assert_eq!(reversed(&buf), vec![(0, 0)]);
         i.handle(Key::plain(KeyCode::Home));
         let buf = draw(&i, "p", 5, 1);
         assert_eq!(row(&buf, 0), "abcde");
@@ -125,5 +200,52 @@ mod tests {
             vec![(4, 0)],
             "on the x, after two wide chars"
         );
+    }
+
+    #[test]
+    fn long_prompts_wrap_at_spaces_and_the_box_grows() {
+        let mut i = Input::new();
+        i.set_text("the quick brown fox jumps over the lazy dog");
+        // Four rows of text, the last one full: the cursor after it gets a row of its own.
+        assert_eq!(height(&i, 12), 5);
+        let buf = draw(&i, "p", 12, 5);
+        let shown: Vec<String> = (0..5).map(|y| row(&buf, y)).collect();
+        assert_eq!(
+            shown,
+            [
+                "the quick   ",
+                "brown fox   ",
+                "jumps over  ",
+                "the lazy dog",
+                "            "
+            ]
+        );
+        assert_eq!(reversed(&buf), vec![(0, 4)]);
+        i.set_text("the quick brown fox jumps over the lazy do");
+        let buf = draw(&i, "p", 12, 4);
+        assert_eq!(reversed(&buf), vec![(11, 3)], "after `do`");
+        // Taller than the box: the cursor's row stays in view.
+        let buf = draw(&i, "p", 12, 2);
+        assert_eq!(row(&buf, 1), "the lazy do ");
+        i.handle(Key::plain(KeyCode::Home));
+        let buf = draw(&i, "p", 12, 2);
+        assert_eq!(row(&buf, 0), "the quick   ");
+        assert_eq!(reversed(&buf), vec![(0, 0)]);
+    }
+
+    #[test]
+    fn a_word_longer_than_the_width_and_wide_chars_break_anywhere() {
+        let mut i = Input::new();
+        i.set_text("日本語の文章");
+        assert_eq!(height(&i, 5), 3);
+        let buf = draw(&i, "p", 5, 3);
+        assert_eq!(row(&buf, 0), "日本 ");
+        assert_eq!(row(&buf, 1), "語の ");
+        assert_eq!(row(&buf, 2), "文章 ");
+        i.set_text("abcdefghijkl");
+        assert_eq!(height(&i, 5), 3);
+        let buf = draw(&i, "p", 5, 3);
+        assert_eq!(row(&buf, 2), "kl   ");
+        assert_eq!(reversed(&buf), vec![(2, 2)]);
     }
 }

@@ -65,6 +65,9 @@ impl UiCache {
     }
 }
 
+/// The input box's most rows, its borders included: past it, the prompt scrolls.
+const INPUT_MAX_H: u16 = 10;
+
 /// Draws the whole screen; returns the chat pane's (total lines, height) for scrolling.
 pub fn draw(f: &mut Frame<'_>, state: &AppState, cache: &mut UiCache) -> (usize, usize) {
     let area = f.area();
@@ -91,7 +94,7 @@ pub fn draw_into(
     }
     let input_h = state
         .active_session()
-        .map(|s| (s.input.lines().len() as u16 + 2).min(8))
+        .map(|s| (input_view::height(&s.input, area.width as usize) as u16 + 2).min(INPUT_MAX_H))
         .unwrap_or(0)
         .min(area.height.saturating_sub(2));
     let [chat_area, input_area, status_area] = Layout::vertical([
