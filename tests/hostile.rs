@@ -595,7 +595,7 @@ fn signal_restores_terminal_and_ends_agent(signal: &str) {
     // Mid-turn: the agent never answers this prompt.
     t.text("hang");
     t.keys(&["Enter"]);
-    t.wait_for("working…");
+    t.wait_for_any(&tmux::WORKING);
     let praxis = t.praxis_pid();
     let ok = Command::new("kill")
         .args([&format!("-{signal}"), &praxis.to_string()])

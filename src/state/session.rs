@@ -68,6 +68,8 @@ pub struct SessionView {
     pub lifecycle: Lifecycle,
     /// A turn is running (started here, by another client, or seen working).
     pub turn_open: bool,
+    /// When the running turn started, Unix ms (the working indicator's elapsed time).
+    pub turn_started_ms: u64,
     /// A turn ended (or the session failed) while it was not on screen.
     pub unseen: bool,
     /// Attaching or reopening: the node is replaying what happened, which rebuilds the
@@ -123,6 +125,7 @@ impl SessionView {
             timeout_secs: None,
             lifecycle: Lifecycle::default(),
             turn_open: false,
+            turn_started_ms: 0,
             unseen: false,
             replay: None,
         }

@@ -128,11 +128,7 @@ pub fn draw_into(
             let t = &cache.theme;
             let cancel =
                 command::first_key(&state.keymap, Context::Chat, "session.cancel_or_close");
-            let busy = match (session.prompt_in_flight, input_area.width, cancel) {
-                (true, w, Some(k)) if w >= 40 => format!(" working… {k} cancels "),
-                (true, _, _) => " working… ".to_string(),
-                _ => String::new(),
-            };
+            let busy = working(session, state.now_ms, input_area.width, cancel);
             let block = Block::default()
                 .borders(Borders::TOP | Borders::BOTTOM)
                 .border_style(t.style("ui.border.focused"))
@@ -197,6 +193,31 @@ mod fleet_tests;
 mod relayout_tests;
 #[cfg(test)]
 mod tests;
+
+/// The working indicator of the input box while a turn runs: a spinner that moves with the
+/// clock, the seconds since the turn started, and the key that cancels it (when it fits).
+fn working(
+    session: &crate::state::SessionView,
+    now_ms: u64,
+    width: u16,
+    cancel: Option<String>,
+) -> String {
+    if !session.prompt_in_flight && !session.turn_open {
+        return String::new();
+    }
+    const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+    let spin = SPINNER[(now_ms / 500 % 4) as usize];
+    let secs = now_ms.saturating_sub(session.turn_started_ms) / 1000;
+    let elapsed = match secs {
+        _ if session.turn_started_ms == 0 => String::new(),
+        s if s < 60 => format!(" {s}s"),
+        s => format!(" {}m {:02}s", s / 60, s % 60),
+    };
+    match cancel {
+        Some(k) if width >= 40 => format!(" {spin} working{elapsed} · {k} cancels "),
+        _ => format!(" {spin} working{elapsed} "),
+    }
+}
 
 /// How to answer a permission request, with the keys the keymap binds.
 fn permission_hint(state: &AppState) -> String {

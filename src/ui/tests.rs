@@ -312,3 +312,30 @@ fn remote_nodes_in_the_nodes_window_and_a_long_overlay() {
     );
     insta::assert_snapshot!("remote_sessions_overlay_scrolled_80x16", overlay);
 }
+
+#[test]
+fn the_working_indicator_turns_and_counts_the_seconds() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    update(&mut s, Action::Tick { now_ms: 1_000_000 });
+    for c in "go".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    let at = |s: &mut AppState, ms: u64| {
+        update(s, Action::Tick { now_ms: ms });
+        render(s, 80, 12)
+    };
+    let first = at(&mut s, 1_000_000);
+    assert!(first.contains("◐ working 0s · Ctrl+C cancels"), "{first}");
+    let later = at(&mut s, 1_012_600);
+    assert!(later.contains("◓ working 12s · Ctrl+C cancels"), "{later}");
+    let long = at(&mut s, 1_065_000);
+    assert!(long.contains("working 1m 05s"), "{long}");
+    // Narrow: the spinner and the time, without the key.
+    let narrow = render(&s, 30, 8);
+    assert!(
+        narrow.contains("working 1m 05s") && !narrow.contains("cancels"),
+        "{narrow}"
+    );
+}

@@ -14,6 +14,9 @@ pub struct Tmux<'f> {
     pub bad_titles: RefCell<Vec<String>>,
 }
 
+/// The input box's working indicator (its spinner turns with the clock).
+pub const WORKING: [&str; 4] = ["◐ working", "◓ working", "◑ working", "◒ working"];
+
 impl<'f> Tmux<'f> {
     /// Starts praxis (the full-screen client) in `fx`'s working directory once the capture is
     /// in place.
@@ -175,12 +178,12 @@ impl<'f> Tmux<'f> {
         loop {
             let screen = self.screen();
             self.pane_title();
-            if screen.contains("hostile · idle") && !screen.contains("working…") {
+            if screen.contains("hostile · idle") && !WORKING.iter().any(|w| screen.contains(w)) {
                 return screen;
             }
             if start.elapsed() > HANG_GUARD || screen.contains("PRAXIS-EXITED") {
                 panic!(
-                    "the turn never ended (not `hostile · idle`, or still `working…`; praxis exited, or the hang guard of {} s passed):\n{screen}",
+                    "the turn never ended (not `hostile · idle`, or still working; praxis exited, or the hang guard of {} s passed):\n{screen}",
                     HANG_GUARD.as_secs()
                 );
             }
