@@ -256,7 +256,7 @@ fn scroll(state: &mut AppState, to: ScrollTo) {
         ScrollTo::PageDown => ops::scroll_by(state, ops::page(state) as i64),
         ScrollTo::Top => {
             if let Some(s) = state.active_session_mut() {
-                s.scroll = Scroll::Top(0);
+                s.scroll_to(Scroll::Top(0));
             }
         }
         ScrollTo::Bottom => {

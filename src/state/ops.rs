@@ -69,11 +69,11 @@ pub(super) fn scroll_by(state: &mut AppState, delta: i64) {
         Scroll::Top(t) => t.min(bottom_top),
     };
     let next = (current as i64 + delta).clamp(0, bottom_top as i64) as usize;
-    s.scroll = if next >= bottom_top {
+    s.scroll_to(if next >= bottom_top {
         Scroll::Follow
     } else {
         Scroll::Top(next)
-    };
+    });
 }
 
 pub(super) fn navigate(state: &mut AppState, delta: i64) {

@@ -70,6 +70,9 @@ pub struct SessionView {
     pub turn_open: bool,
     /// When the running turn started, Unix ms (the working indicator's elapsed time).
     pub turn_started_ms: u64,
+    /// The transcript's last change when the view stopped following the bottom: a later one
+    /// is new output below what the user reads.
+    pub scrolled_at_change: u64,
     /// A turn ended (or the session failed) while it was not on screen.
     pub unseen: bool,
     /// Attaching or reopening: the node is replaying what happened, which rebuilds the
@@ -87,6 +90,19 @@ pub enum Replay {
 }
 
 impl SessionView {
+    /// Moves the view; leaving the bottom remembers what had arrived by then.
+    pub fn scroll_to(&mut self, scroll: Scroll) {
+        if self.scroll == Scroll::Follow && scroll != Scroll::Follow {
+            self.scrolled_at_change = self.transcript.changes().last();
+        }
+        self.scroll = scroll;
+    }
+
+    /// Output arrived below while the view is scrolled up.
+    pub fn new_output_below(&self) -> bool {
+        self.scroll != Scroll::Follow && self.transcript.changes().last() > self.scrolled_at_change
+    }
+
     pub fn new(
         node: usize,
         id: String,
@@ -126,6 +142,7 @@ impl SessionView {
             lifecycle: Lifecycle::default(),
             turn_open: false,
             turn_started_ms: 0,
+            scrolled_at_change: 0,
             unseen: false,
             replay: None,
         }

@@ -124,6 +124,9 @@ pub fn draw_into(
         );
         layout = (total, chat_area.height as usize);
         cache.pending = chat.pending;
+        if session.new_output_below() {
+            new_output_marker(buf, chat_area, state, &cache.theme);
+        }
         if input_area.height > 0 {
             let t = &cache.theme;
             let cancel =
@@ -193,6 +196,26 @@ mod fleet_tests;
 mod relayout_tests;
 #[cfg(test)]
 mod tests;
+
+/// The sign, on the chat pane's last row, that output arrived below while the user reads
+/// above, with the key that jumps back and follows again.
+fn new_output_marker(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    state: &AppState,
+    t: &ThemeView,
+) {
+    let key = command::first_key(&state.keymap, Context::Chat, "scroll.bottom")
+        .unwrap_or_else(|| "End".to_string());
+    let text = format!(" ↓ new output below · {key} follows ");
+    let w = (unicode_width::UnicodeWidthStr::width(text.as_str()) as u16).min(area.width);
+    if area.height == 0 || w == 0 {
+        return;
+    }
+    let x = area.x + area.width - w;
+    let y = area.y + area.height - 1;
+    buf.set_stringn(x, y, &text, w as usize, t.style("ui.statusline.attention"));
+}
 
 /// The working indicator of the input box while a turn runs: a spinner that moves with the
 /// clock, the seconds since the turn started, and the key that cancels it (when it fits).

@@ -339,3 +339,48 @@ fn the_working_indicator_turns_and_counts_the_seconds() {
         "{narrow}"
     );
 }
+
+#[test]
+fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    for c in "go".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    let long: String = (0..60).map(|i| format!("line {i}\n\n")).collect();
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": long}}),
+    );
+    let before = render(&s, 60, 20);
+    assert!(!before.contains("new output below"), "{before}");
+    // The runtime reports the chat pane's layout after each frame; scrolling uses it.
+    let mut buf = ratatui::buffer::Buffer::empty(Rect::new(0, 0, 60, 20));
+    let mut cache = UiCache::new(
+        crate::ui::theme::Theme::default_dark(),
+        Highlighter::new_blocking(),
+    );
+    let (total, height) = draw_into(&mut buf, Rect::new(0, 0, 60, 20), &s, &mut cache);
+    update(&mut s, Action::Layout { total, height });
+    key(&mut s, KeyCode::PageUp, Modifiers::NONE);
+    let up = render(&s, 60, 20);
+    assert!(!up.contains("new output below"), "nothing new yet:\n{up}");
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "more\n"}}),
+    );
+    let marked = render(&s, 60, 20);
+    assert!(
+        marked.contains("↓ new output below · Ctrl+End follows"),
+        "{marked}"
+    );
+    key(&mut s, KeyCode::End, Modifiers::CONTROL);
+    let back = render(&s, 60, 20);
+    assert!(
+        !back.contains("new output below") && back.contains("more"),
+        "{back}"
+    );
+}
