@@ -99,12 +99,21 @@ fn unbound(state: &mut AppState, ctx: Context, key: Key, fx: &mut Vec<Effect>) {
                 _ => {}
             }
         }
-        Context::Permission => {
-            if let KeyCode::Char(c @ '1'..='9') = key.code {
+        Context::Permission => match key.code {
+            KeyCode::Char(c @ '1'..='9') => {
                 let idx = c as usize - '1' as usize;
                 answer_permission(state, Some(idx), fx);
             }
-        }
+            // Typing is not lost without a word: say what the keys do now.
+            KeyCode::Char(_) | KeyCode::Backspace => {
+                let reject = command::first_key(&state.keymap, ctx, "permission.reject")
+                    .map(|k| format!("; {k} rejects"))
+                    .unwrap_or_default();
+                let text = format!("A permission request waits: 1-9 picks an option{reject}");
+                state.say_here(super::transcript::Level::Warning, text);
+            }
+            _ => {}
+        },
         _ => {}
     }
 }

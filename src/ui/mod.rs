@@ -155,6 +155,9 @@ pub fn draw_into(
                 ],
             );
             let placeholder = match placeholder.is_empty() {
+                _ if state.context() == Context::Permission => {
+                    format!("Permission asked above: {}", permission_hint(state))
+                }
                 true => "Type a prompt".to_string(),
                 false => format!("Type a prompt · {placeholder}"),
             };

@@ -384,3 +384,20 @@ fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
         "{back}"
     );
 }
+
+#[test]
+fn while_a_permission_waits_the_input_says_how_to_answer_and_typing_is_not_silent() {
+    let mut s = showcase();
+    assert_eq!(s.context(), crate::state::command::Context::Permission);
+    let screen = render(&s, 100, 45);
+    assert!(
+        screen.contains("Permission asked above: 1-9 or ↑↓ + Enter to choose · Esc rejects"),
+        "{screen}"
+    );
+    key(&mut s, KeyCode::Char('h'), Modifiers::NONE);
+    let said = s.shown_status().map(|m| m.text.clone()).unwrap_or_default();
+    assert_eq!(
+        said,
+        "A permission request waits: 1-9 picks an option; Esc rejects"
+    );
+}
