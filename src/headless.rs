@@ -218,7 +218,19 @@ pub struct Printer {
     at_line_start: bool,
     started: bool,
     titles: std::collections::HashMap<String, String>,
+    /// Each tool's output so far (sent whole in every update) and how much of it is printed.
+    outputs: std::collections::HashMap<String, ToolOutput>,
 }
+
+#[derive(Default)]
+struct ToolOutput {
+    resent: crate::growth::Resent,
+    text: String,
+    printed: usize,
+}
+
+/// How a tool's output is indented under its `[tool]` line.
+const OUTPUT_INDENT: &str = "    ";
 
 /// The protocol's snake_case name of a unit enum value (`in_progress`).
 fn wire_name<T: serde::Serialize>(v: &T) -> String {
@@ -250,29 +262,18 @@ impl Printer {
                     wire_name(&tc.status)
                 ))
             }
-            U::ToolCallUpdate(tu) => match tu.fields.status {
-                Some(status) => {
-                    let id = tu.tool_call_id.0.to_string();
-                    let title = self.titles.get(&id).cloned().unwrap_or(id);
-                    let first = tu
-                        .fields
-                        .content
-                        .iter()
-                        .flatten()
-                        .find_map(|c| match c {
-                            schema::ToolCallContent::Content(c) => {
-                                content_text(&c.content).map(sanitize)
-                            }
-                            _ => None,
-                        })
-                        .and_then(|t| t.lines().next().map(str::to_owned))
-                        .filter(|_| status == schema::ToolCallStatus::Failed)
-                        .map(|l| format!(" — {l}"))
-                        .unwrap_or_default();
-                    self.line(&format!("[tool] {title}: {}{first}", wire_name(&status)))
-                }
-                None => String::new(),
-            },
+            U::ToolCallUpdate(tu) => {
+                let id = tu.tool_call_id.0.to_string();
+                let done = tu.fields.status.is_some_and(|s| {
+                    matches!(
+                        s,
+                        schema::ToolCallStatus::Completed | schema::ToolCallStatus::Failed
+                    )
+                });
+                let mut out = self.tool_output(&id, tu.fields.content.as_deref(), done);
+                out.push_str(&self.tool_status(tu));
+                out
+            }
             U::Plan(p) => {
                 let steps: Vec<String> = p
                     .entries
@@ -290,6 +291,62 @@ impl Printer {
             }
             _ => String::new(),
         }
+    }
+
+    /// The `[tool]` line of an update that changes the status ("" for one that does not).
+    fn tool_status(&mut self, tu: &schema::ToolCallUpdate) -> String {
+        let Some(status) = tu.fields.status else {
+            return String::new();
+        };
+        let id = tu.tool_call_id.0.to_string();
+        let title = self.titles.get(&id).cloned().unwrap_or(id);
+        let first = tu
+            .fields
+            .content
+            .iter()
+            .flatten()
+            .find_map(|c| match c {
+                schema::ToolCallContent::Content(c) => content_text(&c.content).map(sanitize),
+                _ => None,
+            })
+            .and_then(|t| t.lines().next().map(str::to_owned))
+            .filter(|_| status == schema::ToolCallStatus::Failed)
+            .map(|l| format!(" — {l}"))
+            .unwrap_or_default();
+        self.line(&format!("[tool] {title}: {}{first}", wire_name(&status)))
+    }
+
+    /// The lines of tool `id`'s output not printed yet, indented: complete lines as they come
+    /// (the whole output arrives in each update), the rest once the tool is `done`.
+    fn tool_output(
+        &mut self,
+        id: &str,
+        content: Option<&[schema::ToolCallContent]>,
+        done: bool,
+    ) -> String {
+        let text = content.into_iter().flatten().find_map(|c| match c {
+            schema::ToolCallContent::Content(c) => content_text(&c.content),
+            _ => None,
+        });
+        let o = self.outputs.entry(id.to_string()).or_default();
+        if let Some(text) = text {
+            o.resent.apply(&mut o.text, text);
+            if o.printed > o.text.len() || !o.text.is_char_boundary(o.printed) {
+                o.printed = 0; // replaced: printed again
+            }
+        }
+        let rest = &o.text[o.printed..];
+        let upto = if done {
+            rest.len()
+        } else {
+            rest.rfind('\n').map_or(0, |i| i + 1)
+        };
+        let lines: Vec<String> = rest[..upto]
+            .lines()
+            .map(|l| format!("{OUTPUT_INDENT}{l}"))
+            .collect();
+        o.printed += upto;
+        lines.iter().map(|l| self.line(l)).collect()
     }
 
     fn text(&mut self, t: &str) -> String {
@@ -339,5 +396,37 @@ mod tests {
         s.push_str(&p.update(&chunk));
         s.push_str(&p.finish());
         assert_eq!(s, "hello\n[tool] x\nhello\n");
+    }
+
+    #[test]
+    fn tool_output_is_printed_sanitized_and_indented_under_its_tool_line() {
+        // Tool output in `tool_call_update` content was never printed ("[tool] Terminal:
+        // completed" and nothing else).
+        let mut p = Printer::default();
+        let upd = |v: serde_json::Value| Update::from_value(v);
+        let mut s = p.update(&upd(serde_json::json!({"sessionUpdate": "tool_call",
+            "toolCallId": "t", "title": "cargo test", "kind": "execute", "status": "in_progress"})));
+        for (text, status) in [
+            ("running 2 tests\ntest a ... ", None),
+            (
+                "running 2 tests\ntest a ... ok\ntest b \x1b[31mFAILED\x1b[0m\n",
+                None,
+            ),
+            (
+                "running 2 tests\ntest a ... ok\ntest b \x1b[31mFAILED\x1b[0m\nerror: 1 failed",
+                Some("failed"),
+            ),
+        ] {
+            let mut v = serde_json::json!({"sessionUpdate": "tool_call_update", "toolCallId": "t",
+                "content": [{"type": "content", "content": {"type": "text", "text": text}}]});
+            if let Some(st) = status {
+                v["status"] = st.into();
+            }
+            s.push_str(&p.update(&upd(v)));
+        }
+        assert_eq!(
+            s,
+            "[tool] cargo test (execute): in_progress\n    running 2 tests\n    test a ... ok\n    test b FAILED\n    error: 1 failed\n[tool] cargo test: failed — running 2 tests\n"
+        );
     }
 }

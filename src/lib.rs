@@ -10,6 +10,7 @@ pub mod amqp;
 pub mod bridge;
 pub mod config;
 pub mod demo_agent;
+pub mod growth;
 pub mod headless;
 pub mod history;
 pub mod key;

@@ -51,15 +51,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("demo_agent", &["wire", "transport", "protocol"]),
     ("history", &["sanitize"]),
+    ("growth", &["sanitize"]),
     ("transcript", &["sanitize"]),
     (
         "state",
-        &["protocol", "node_api", "key", "keymap", "sanitize"],
+        &[
+            "protocol", "node_api", "key", "keymap", "sanitize", "growth",
+        ],
     ),
     (
         "ui",
         &[
-            "state", "protocol", "node_api", "config", "key", "keymap", "sanitize",
+            "state", "protocol", "node_api", "config", "key", "keymap", "sanitize", "growth",
         ],
     ),
     (
@@ -98,7 +101,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "headless",
         &[
-            "node", "node_api", "protocol", "reach", "sanitize", "signals", "stderr",
+            "node", "node_api", "protocol", "reach", "sanitize", "signals", "stderr", "growth",
         ],
     ),
     (

@@ -19,7 +19,6 @@ pub mod effect;
 mod events;
 mod execute;
 pub mod fleet;
-pub mod growth;
 pub mod input;
 mod keys;
 mod launch;

@@ -6,7 +6,7 @@
 //! appending while a turn streams, which lets the UI re-render just the open tail.
 
 use super::changes::ChangeLog;
-use super::growth::Resent;
+use crate::growth::Resent;
 use crate::protocol::acp::{content_text, schema, Update};
 use crate::protocol::Id;
 use crate::sanitize::sanitize;

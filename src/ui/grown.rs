@@ -7,7 +7,7 @@
 //! Leading whitespace is skipped and trailing blank lines are not shown (`shown`), as a
 //! trimmed text would be.
 
-use crate::state::growth::Seen;
+use crate::growth::Seen;
 use ratatui::text::Line;
 
 /// The layout of a growing text at one width.
