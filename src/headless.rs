@@ -343,7 +343,10 @@ impl Printer {
         };
         let lines: Vec<String> = rest[..upto]
             .lines()
-            .map(|l| format!("{OUTPUT_INDENT}{l}"))
+            .map(|l| match l.trim_end() {
+                "" => String::new(),
+                l => format!("{OUTPUT_INDENT}{l}"),
+            })
             .collect();
         o.printed += upto;
         lines.iter().map(|l| self.line(l)).collect()

@@ -15,9 +15,23 @@ use std::process::ExitCode;
     name = "praxis",
     version,
     about = "A terminal chat client for ACP agents",
+    long_about = "A terminal chat client for ACP agents.\n\nWithout a subcommand, praxis opens the full-screen client on a new session (the default agent in the current directory, on the local node; the flags below change that). The subcommands run without it.",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    /// Start the first session with this agent (from `praxis agents`) instead of the default.
+    #[arg(long, short, value_name = "NAME")]
+    agent: Option<String>,
+    /// Start the first session in this directory instead of the current one.
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Start the first session in YOLO mode (every permission request approved).
+    #[arg(long)]
+    yolo: bool,
+    /// Start the first session on this node (a `praxis node` daemon, over the broker when one
+    /// is configured) instead of the local one.
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
     /// Show the broker and every node that answers (agents, sessions by status), or the
     /// local node daemon when no broker is configured; exits 3 when unreachable.
     #[arg(long)]
@@ -287,14 +301,20 @@ fn main() -> ExitCode {
             let settings = node_settings(&config, paths);
             let mut out = std::io::stdout().lock();
             for c in settings.connectors.iter() {
+                let mark = if c.name == config.node.default_agent {
+                    "*"
+                } else {
+                    " "
+                };
                 let _ = writeln!(
                     out,
-                    "{:<12} {} {}",
+                    "{mark} {:<12} {} {}",
                     c.name,
                     c.command.program.display(),
                     c.command.args.join(" ")
                 );
             }
+            let _ = writeln!(out, "(* the default: config.toml's node.default_agent)");
             0
         }
         None => {
@@ -311,8 +331,40 @@ fn main() -> ExitCode {
                 (false, Some(id)) => Some(praxis::state::Launch::Resume(Some(id))),
                 (false, None) => None,
             };
+            let cwd = match cli.cwd.map(|d| d.canonicalize().map_err(|e| (d, e))) {
+                None => None,
+                Some(Ok(dir)) if dir.is_dir() => Some(dir),
+                Some(Ok(dir)) => {
+                    say(&format!("--cwd {}: not a directory", dir.display()));
+                    return ExitCode::from(2);
+                }
+                Some(Err((dir, e))) => {
+                    say(&format!("--cwd {}: {e}", dir.display()));
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(agent) = &cli.agent {
+                if !settings.connectors.iter().any(|c| c.name == *agent) && cli.node.is_none() {
+                    let known: Vec<&str> = settings
+                        .connectors
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    say(&format!(
+                        "--agent {agent}: no such agent (praxis agents lists them: {})",
+                        known.join(", ")
+                    ));
+                    return ExitCode::from(2);
+                }
+            }
+            let start = praxis::runtime::Start {
+                agent: cli.agent,
+                cwd,
+                yolo: cli.yolo,
+                node: cli.node,
+            };
             match runtime.block_on(praxis::runtime::run(
-                config, paths, settings, warnings, started, launch,
+                config, paths, settings, warnings, started, launch, start,
             )) {
                 Ok(None) => 0,
                 Ok(Some(signal)) => 128 + signal.number(),

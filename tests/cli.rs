@@ -36,6 +36,11 @@ fn prompt_prints_the_answer_and_exits_zero() {
         stdout.contains("[tool] cargo test: failed — error[E0425]"),
         "{stdout}"
     );
+    // The tool's output, indented under its line (issue 16).
+    assert!(
+        stdout.contains("[tool] cargo test (execute): in_progress\n    error[E0425]: cannot find value `answer` in this scope\n     --> src/lib.rs:3:5\n"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("[yolo] approved: Edit src/lib.rs"),
         "{stdout}"
@@ -119,9 +124,36 @@ fn configured_agents_are_listed_with_the_demo() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("gemini       gemini --experimental-acp"),
+        stdout.contains("  gemini       gemini --experimental-acp"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("* demo "),
+        "the default is marked: {stdout}"
+    );
+}
+
+#[test]
+fn start_flags_are_checked_and_help_says_what_no_subcommand_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = praxis(dir.path(), &["--agent", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--agent nope: no such agent (praxis agents lists them: demo)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = praxis(dir.path(), &["--cwd", "/no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--cwd /no/such/dir"));
+    let help = text(&praxis(dir.path(), &["--help"]).stdout);
+    assert!(
+        help.contains("Without a subcommand, praxis opens the full-screen client"),
+        "{help}"
+    );
+    for flag in ["--agent <NAME>", "--cwd <DIR>", "--yolo", "--node <NAME>"] {
+        assert!(help.contains(flag), "{flag} in {help}");
+    }
 }
 
 #[test]

@@ -119,6 +119,16 @@ pub fn restore() {
     let _ = terminal::disable_raw_mode();
 }
 
+/// What the first session is started with (`praxis --agent --cwd --yolo --node`); None: the
+/// configured default agent, the current directory, the local node.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    pub agent: Option<String>,
+    pub cwd: Option<PathBuf>,
+    pub yolo: bool,
+    pub node: Option<String>,
+}
+
 /// Runs the full-screen client until the user quits; returns the signal that ended it, if
 /// one did (the caller exits 128+N).
 pub async fn run(
@@ -128,14 +138,18 @@ pub async fn run(
     warnings: Vec<String>,
     started: Instant,
     launch: Option<state::Launch>,
+    start: Start,
 ) -> anyhow::Result<Option<crate::signals::Signal>> {
     let names = state::command::names();
     let (keymap, keymap_err) =
         crate::keymap::Keymap::load(&config.ui.keymap, &paths.config_dir, &names);
     let (theme, theme_err) = crate::ui::theme::Theme::load(&config.ui.theme, &paths.config_dir);
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| ".".into());
+    let cwd = match &start.cwd {
+        Some(dir) => dir.display().to_string(),
+        None => std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| ".".into()),
+    };
     let mut app = AppState::new(
         keymap,
         theme.name().to_string(),
@@ -143,11 +157,15 @@ pub async fn run(
         config.node.prompt_timeout_secs,
     );
     app.auto_start = Some(crate::node::SessionOptions {
-        agent: config.node.default_agent.clone(),
+        agent: start
+            .agent
+            .clone()
+            .unwrap_or_else(|| config.node.default_agent.clone()),
         cwd: PathBuf::from(&cwd),
-        yolo: false,
+        yolo: start.yolo,
         prompt_timeout_secs: None,
     });
+    app.auto_start_node = start.node.clone();
     // `--continue` / `--resume` are applied once the local node has listed its sessions;
     // `auto_start` stays as the fallback when there is nothing to continue.
     app.launch = launch;

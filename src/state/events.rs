@@ -45,9 +45,14 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             // Sessions left running there (by an earlier client, or another one), and its
             // history.
             fx.push(Effect::ListSessions { node });
-            if remote || state.launch.is_some() {
-                // The local node's auto-start stays for the local node; with `--continue` or
-                // `--resume` it waits for the local node's listing (see `launch.rs`).
+            // The auto-start goes to the local node, or to the node `--node` names.
+            let wanted = match &state.auto_start_node {
+                Some(name) => state.nodes[node].name == *name,
+                None => !remote,
+            };
+            if !wanted || state.launch.is_some() {
+                // With `--continue` or `--resume` it waits for the local node's listing (see
+                // `launch.rs`).
             } else if let Some(options) = state.auto_start.take() {
                 state.starting.push((options.agent.clone(), state.now_ms));
                 fx.push(Effect::NewSession { node, options });

@@ -164,6 +164,8 @@ pub struct AppState {
     pub starting: Vec<(String, u64)>,
     /// Start this session as soon as the first node connects.
     pub auto_start: Option<SessionOptions>,
+    /// The node `auto_start` waits for (`praxis --node NAME`; None: the local node).
+    pub auto_start_node: Option<String>,
     /// `--continue` / `--resume`: applied when the local node has listed its sessions
     /// (instead of `auto_start`).
     pub launch: Option<Launch>,
@@ -228,6 +230,7 @@ impl AppState {
             layout: (0, 0),
             starting: Vec::new(),
             auto_start: None,
+            auto_start_node: None,
             launch: None,
             launch_retry: None,
             default_cwd,
