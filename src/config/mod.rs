@@ -238,7 +238,15 @@ impl Config {
 
 /// "line 3, column 9: unknown field `comand`, expected ..." from a toml error.
 pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim().to_string();
+    // toml puts the expectation on a line of its own ("invalid array\nexpected `]`"); joined
+    // bare, a one-line display read "invalid arrayexpected `]`".
+    let message = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
@@ -274,6 +282,14 @@ pub fn toml_error(label: &str, text: &str, e: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_toml_error_reads_as_one_line_with_its_parts_apart() {
+        let text = "[agents.x]\ncommand = \"x\"\nargs = [\"a\" \"b\"]\n";
+        let e = toml::from_str::<toml::Value>(text).unwrap_err();
+        let said = describe_toml_error(text, &e);
+        assert_eq!(said, "line 3, column 13: invalid array; expected `]`");
+    }
 
     #[test]
     fn parses_agents_in_zed_shape() {

@@ -174,9 +174,26 @@ pub async fn run(
     let notify_style = notify::Style::from_env(config.ui.notify);
     app.history = crate::history::load(&paths.history_file(), state::HISTORY_LIMIT);
     app.themes = crate::ui::theme::Theme::available(&paths.config_dir);
-    for w in warnings.into_iter().chain(keymap_err).chain(theme_err) {
-        app.say(state::transcript::Level::Error, w);
+    // Shown whole in the first session's chat (and logged); the status bar only points there.
+    let problems: Vec<String> = warnings
+        .into_iter()
+        .chain(keymap_err)
+        .chain(theme_err)
+        .collect();
+    for p in &problems {
+        tracing::error!(problem = %p, "configuration");
     }
+    if !problems.is_empty() {
+        let n = problems.len();
+        app.say(
+            state::transcript::Level::Error,
+            format!(
+                "{n} configuration problem{}: see the chat (and logs/praxis.log)",
+                if n == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    app.startup_notices = problems;
     let highlighter = crate::ui::highlight::Highlighter::new_background();
     // Code highlighted in the background shows at the next frame.
     let (highlighted_tx, mut highlighted) = mpsc::unbounded_channel::<()>();

@@ -111,6 +111,9 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         view.mode = modes.current.as_deref().map(sanitize);
                         view.modes = modes.available.iter().map(|m| sanitize(m)).collect();
                     }
+                    for problem in std::mem::take(&mut state.startup_notices) {
+                        view.transcript.push_notice(Level::Error, problem);
+                    }
                     if options.yolo {
                         view.transcript.push_notice(
                             Level::Warning,

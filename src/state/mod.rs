@@ -166,6 +166,9 @@ pub struct AppState {
     pub auto_start: Option<SessionOptions>,
     /// The node `auto_start` waits for (`praxis --node NAME`; None: the local node).
     pub auto_start_node: Option<String>,
+    /// Problems found at startup (bad config, theme, keymap), shown whole as notices at the
+    /// top of the first session's chat.
+    pub startup_notices: Vec<String>,
     /// `--continue` / `--resume`: applied when the local node has listed its sessions
     /// (instead of `auto_start`).
     pub launch: Option<Launch>,
@@ -231,6 +234,7 @@ impl AppState {
             starting: Vec::new(),
             auto_start: None,
             auto_start_node: None,
+            startup_notices: Vec::new(),
             launch: None,
             launch_retry: None,
             default_cwd,

@@ -121,3 +121,27 @@ fn errors_fade_later_than_other_messages() {
     tick(&mut s, T0 + ERROR_MS + 1);
     assert_eq!(shown(&s), None);
 }
+
+#[test]
+fn startup_problems_are_shown_whole_in_the_first_sessions_chat() {
+    let mut s = app();
+    let long = format!(
+        "config.toml: line 3, column 13: invalid array; expected `]` {}",
+        "x".repeat(200)
+    );
+    s.startup_notices = vec![long.clone()];
+    create(&mut s, "a", "/work");
+    let notices: Vec<&str> = s
+        .active_session()
+        .unwrap()
+        .transcript
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            transcript::EntryKind::Notice { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notices, [long.as_str()]);
+    assert!(s.startup_notices.is_empty(), "shown once");
+}
