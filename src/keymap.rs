@@ -274,7 +274,7 @@ mod tests {
         "form.toggle", "form.submit", "permission.choose", "permission.reject", "nav.page_up",
         "nav.page_down", "nav.first", "nav.last", "sessions.detail", "sessions.back",
         "session.next", "session.prev", "session.1", "session.2", "session.3", "session.4",
-        "session.5", "session.6", "session.7", "session.8", "session.9",
+        "session.5", "session.6", "session.7", "session.8", "session.9", "app.mouse",
     ];
     const NONE: Modifiers = Modifiers::NONE;
     const CTRL: Modifiers = Modifiers::CONTROL;

@@ -140,7 +140,7 @@ pub(super) fn run_effect(
                 }
             });
         }
-        Effect::SetTheme(_) | Effect::Quit => {}
+        Effect::SetTheme(_) | Effect::SetMouseCapture(_) | Effect::Quit => {}
         // Written by the loop (it knows the notification style).
         Effect::Notify { .. } => {}
     }

@@ -428,6 +428,16 @@ fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
             }
             continue;
         }
+        if let Effect::SetMouseCapture(on) = effect {
+            // Between frames, like the theme.
+            let mut out = std::io::stdout();
+            let _ = if on {
+                execute!(out, event::EnableMouseCapture)
+            } else {
+                execute!(out, event::DisableMouseCapture)
+            };
+            continue;
+        }
         if let Effect::Notify { title, body } = &effect {
             // Between frames: the terminal's buffer is flushed after every draw.
             notify::write(&notify::notification(cx.notify, title, body));

@@ -47,6 +47,8 @@ pub enum Effect {
         mode: String,
     },
     SetTheme(String),
+    /// Turn the terminal's mouse capture on or off.
+    SetMouseCapture(bool),
     /// Ask a node for its sessions.
     ListSessions {
         node: usize,

@@ -77,6 +77,17 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
                 quit(state, fx);
             }
         }
+        Command::ToggleMouse => {
+            state.mouse_capture = !state.mouse_capture;
+            fx.push(Effect::SetMouseCapture(state.mouse_capture));
+            let key = ops::key_hint(state, Context::Chat, "app.mouse", "/mouse");
+            let text = if state.mouse_capture {
+                format!("Mouse capture on: the wheel scrolls, Shift+drag selects text ({key} turns it off)")
+            } else {
+                format!("Mouse capture off: drag selects text, the wheel scrolls the terminal ({key} turns it on)")
+            };
+            state.say(Level::Info, text);
+        }
         Command::Help => {
             if state.overlays.last() != Some(&Overlay::Help) {
                 state.help_scroll = 0;

@@ -152,6 +152,8 @@ pub struct AppState {
     pub status: Option<StatusMsg>,
     /// Quitting was asked while sessions would end with the app: waiting for `y` or `n`.
     pub confirm_quit: bool,
+    /// The terminal reports the mouse (wheel scrolls; selecting text needs Shift).
+    pub mouse_capture: bool,
     /// Ctrl+C on an idle session arms closing; a second press within the window closes it.
     pub close_armed: Option<(String, u64)>,
     pub show_thoughts: bool,
@@ -225,6 +227,7 @@ impl AppState {
             theme,
             status: None,
             confirm_quit: false,
+            mouse_capture: true,
             close_armed: None,
             show_thoughts: true,
             show_tool_output: true,

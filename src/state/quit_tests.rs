@@ -83,3 +83,24 @@ fn ctrl_q_quits_at_once_when_nothing_would_end() {
     assert_eq!(s.ending_on_quit(), (0, 0));
     assert_eq!(update(&mut s, ctrl('q')), vec![Effect::Quit]);
 }
+
+#[test]
+fn alt_m_toggles_mouse_capture_and_says_how_to_select_text() {
+    let mut s = app();
+    create(&mut s, "a", "/work");
+    assert!(s.mouse_capture);
+    let fx = update(&mut s, key(KeyCode::Char('m'), Modifiers::ALT));
+    assert_eq!(fx, vec![Effect::SetMouseCapture(false)]);
+    let said = s.shown_status().unwrap().text.clone();
+    assert!(
+        said.starts_with("Mouse capture off: drag selects text"),
+        "{said}"
+    );
+    let fx = update(&mut s, key(KeyCode::Char('m'), Modifiers::ALT));
+    assert_eq!(fx, vec![Effect::SetMouseCapture(true)]);
+    assert!(s
+        .shown_status()
+        .unwrap()
+        .text
+        .contains("Shift+drag selects text"));
+}

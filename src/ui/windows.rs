@@ -220,15 +220,52 @@ pub fn form(buf: &mut Buffer, area: Rect, f: &NewSessionForm, keymap: &Keymap, t
 }
 
 pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
-    let rect = centered(area, 84, area.height.saturating_sub(2).max(3));
+    let lines = help_lines(state, t);
+    // As wide as the widest line, within the terminal; a line cut ends with `…`.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let rect = centered(
+        area,
+        (widest + 3).max(44),
+        area.height.saturating_sub(2).max(3),
+    );
     let close = command::key_hints(&state.keymap, Context::Help, &[("window.close", "close")]);
     let inner = frame(
         buf,
         rect,
         "Keys",
-        &format!("↑↓ PgUp PgDn scroll · {close}"),
+        &format!("↑↓ PgUp PgDn scroll · Shift+drag selects text · {close}"),
         t,
     );
+    let max_scroll = lines.len().saturating_sub(inner.height as usize);
+    for (row, line) in lines
+        .into_iter()
+        .skip(state.help_scroll.min(max_scroll))
+        .enumerate()
+    {
+        put(buf, inner, row, fit(line, inner.width as usize));
+    }
+}
+
+/// `line` cut to `width` columns, ending with `…` when something was cut.
+fn fit(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let pieces: Vec<crate::ui::wrap::Piece> = line
+        .spans
+        .iter()
+        .map(|s| (s.content.to_string(), s.style))
+        .collect();
+    let (cut, _) = crate::ui::wrap::truncate(&pieces, width);
+    Line::from(
+        cut.into_iter()
+            .map(|(text, style)| Span::styled(text, style))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The help screen's lines: each context's keys, the slash commands, the agent's commands.
+fn help_lines(state: &AppState, t: &ThemeView) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     for ctx in Context::ALL.into_iter().filter(|c| *c != Context::Help) {
         let ctx = ctx.name();
@@ -277,20 +314,32 @@ pub fn help(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         "slash commands (Tab completes)",
         t.style("ui.title"),
     )));
+    let builtins: Vec<&str> = command::slash_commands().map(|(n, _, _)| n).collect();
     for (name, description, _) in command::slash_commands() {
         lines.push(Line::from(vec![
             Span::styled(format!("  /{name:<14}"), t.style("ui.help.key")),
             Span::styled(description.to_string(), t.style("ui.text")),
         ]));
     }
-    let max_scroll = lines.len().saturating_sub(inner.height as usize);
-    for (row, line) in lines
-        .into_iter()
-        .skip(state.help_scroll.min(max_scroll))
-        .enumerate()
-    {
-        put(buf, inner, row, line);
+    if let Some(s) = state.active_session().filter(|s| !s.commands.is_empty()) {
+        lines.push(Line::from(Span::styled(
+            format!("{}'s commands (sent to the agent)", s.agent),
+            t.style("ui.title"),
+        )));
+        for c in &s.commands {
+            // One that shares a built-in's name is reached as `/name (agent)`.
+            let shown = if builtins.contains(&c.name.as_str()) {
+                format!("{} (agent)", c.name)
+            } else {
+                c.name.clone()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  /{shown:<14}"), t.style("ui.help.key")),
+                Span::styled(c.description.clone(), t.style("ui.text")),
+            ]));
+        }
     }
+    lines
 }
 
 /// The help line standing for `session.1` … `session.9`.
