@@ -218,6 +218,7 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::Theme(name) => {
             if state.themes.contains(&name) {
                 state.theme = name.clone();
+                state.say(Level::Info, format!("Theme: {name}"));
                 fx.push(Effect::SetTheme(name));
             } else {
                 state.say(

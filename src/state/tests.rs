@@ -676,6 +676,11 @@ fn commands_reach_the_rest_of_the_app() {
     s.themes = vec!["dark".into(), "light".into()];
     typed(&mut s, "/theme light");
     assert!(update(&mut s, enter()).contains(&Effect::SetTheme("light".into())));
+    assert_eq!(
+        s.shown_status().unwrap().text,
+        "Theme: light",
+        "the switch is confirmed"
+    );
     typed(&mut s, "/transcript /tmp/t.md");
     assert!(update(&mut s, enter()).contains(&Effect::SaveTranscript {
         node: 0,

@@ -401,3 +401,42 @@ fn while_a_permission_waits_the_input_says_how_to_answer_and_typing_is_not_silen
         "A permission request waits: 1-9 picks an option; Esc rejects"
     );
 }
+
+#[test]
+fn light_and_high_contrast_themes_paint_every_cell() {
+    // They painted the background only behind text: the rest kept the terminal's own.
+    for name in ["light", "high-contrast"] {
+        let (theme, err) =
+            crate::ui::theme::Theme::load(name, std::path::Path::new("/nonexistent"));
+        assert!(err.is_none(), "{err:?}");
+        let bg = theme.style("ui").bg.expect("the theme has a background");
+        for (w, h, help) in [(100u16, 45u16, false), (90, 50, true)] {
+            let mut s = showcase();
+            if help {
+                key(&mut s, KeyCode::F(1), Modifiers::NONE);
+            }
+            let mut cache = UiCache::new(theme.clone(), Highlighter::new_blocking());
+            let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+            term.draw(|f| {
+                draw(f, &s, &mut cache);
+            })
+            .unwrap();
+            let buf = term.backend().buffer();
+            let bare: Vec<(u16, u16)> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| buf[(x, y)].bg == ratatui::style::Color::Reset)
+                // The second cell of a wide char is drawn by the terminal with the first.
+                .filter(|&(x, y)| {
+                    x == 0 || unicode_width::UnicodeWidthStr::width(buf[(x - 1, y)].symbol()) < 2
+                })
+                .collect();
+            assert!(
+                bare.is_empty(),
+                "{name} {w}x{h}: {} cells without a background, first {:?} {:?} (bg {bg:?})",
+                bare.len(),
+                bare.first(),
+                bare.first().map(|&p| buf[p].clone())
+            );
+        }
+    }
+}
