@@ -175,3 +175,52 @@ fn slash_commands_complete_and_run() {
     t.keys(&["C-u"]);
     t.quit();
 }
+
+#[test]
+fn a_long_prompt_wraps_a_draft_clears_scrolling_up_marks_new_output_and_quitting_asks() {
+    // Issue 16, as a person at an 80-column terminal would meet it.
+    let t = Tmux::start(80, 24);
+    t.wait_for("demo · idle");
+    let long = "please look at every file under src and tell me which modules are too long, \
+                which ones have no tests at all, and which of them you would split first \
+                and why, in order of how much it would help";
+    t.text(long);
+    // Wrapped softly: its start and its end are both on screen (it scrolled sideways before).
+    let screen = t.wait_for("in order of how much it would help");
+    assert!(
+        screen.contains("please look at every file under src"),
+        "{screen}"
+    );
+    // Ctrl+C with a draft clears it (and keeps it: ↑ brings it back); the session stays.
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("Draft cleared");
+    assert!(
+        screen.contains("Type a prompt") && screen.contains("demo · idle"),
+        "{screen}"
+    );
+    t.keys(&["Up"]);
+    t.wait_for("please look at every file under src");
+    t.keys(&["C-c"]);
+    t.wait_for("Type a prompt");
+    // A stream long enough to scroll; reading above, a marker says output arrived below.
+    t.text("/slow 400");
+    t.keys(&["Enter"]);
+    t.wait_for("tick 40");
+    t.keys(&["PageUp"]);
+    let screen = t.wait_for("new output below");
+    assert!(screen.contains("Ctrl+End follows"), "{screen}");
+    t.keys(&["C-End"]);
+    t.wait_gone("new output below");
+    // Quitting while it works asks; n stays (still working), y quits.
+    t.keys(&["C-q"]);
+    let screen = t.wait_for("Quit praxis? 1 session is still working.");
+    assert!(screen.contains("y/Enter quits · n/Esc stays"), "{screen}");
+    t.keys(&["n"]);
+    t.wait_gone("Quit praxis?");
+    let before = t.screen();
+    assert!(before.contains("working"), "{before}");
+    t.keys(&["C-q"]);
+    t.wait_for("Quit praxis?");
+    t.keys(&["y"]);
+    t.wait_for("PRAXIS-EXITED 0");
+}

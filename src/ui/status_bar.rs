@@ -1,6 +1,7 @@
 //! The status bar: the active session (agent, status, its title and short id, YOLO marker,
 //! mode), the live-session counter, how many sessions need you, and the latest message
-//! (saved paths, errors, confirmations).
+//! (saved paths, errors, confirmations). When the line is too narrow for all of it, the title,
+//! then the mode and the session counter, give way to the message.
 
 use super::theme_view::ThemeView;
 use crate::state::transcript::Level;
@@ -15,6 +16,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     }
     buf.set_style(area, t.style("ui.statusline"));
     let mut spans = Vec::new();
+    // What gives way to a message on a narrow line: the title first, then these.
+    let (mut title_at, mut minor): (Option<usize>, Vec<usize>) = (None, Vec::new());
     if let Some(s) = state.active_session() {
         spans.push(Span::styled(
             format!(" {} ", s.agent),
@@ -26,6 +29,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         ));
         let title = s.title.as_deref().unwrap_or("(no prompt yet)");
         let title = crate::state::lifecycle::cut(title, 32);
+        title_at = Some(spans.len());
         spans.push(Span::styled(
             format!("· {title} ({}) ", s.id_preview()),
             t.style("ui.statusline"),
@@ -34,6 +38,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             spans.push(Span::styled(" ⚡YOLO ", t.style("ui.statusline.yolo")));
         }
         if let Some(m) = &s.mode {
+            minor.push(spans.len());
             spans.push(Span::styled(
                 format!(" mode:{m} "),
                 t.style("ui.statusline"),
@@ -49,6 +54,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
         } else {
             format!("{live} sessions")
         };
+        minor.push(spans.len());
         spans.push(Span::styled(
             format!(" {label} "),
             t.style("ui.statusline.sessions"),
@@ -73,7 +79,24 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
             Level::Warning => "warning",
             Level::Error => "error",
         };
-        spans.push(Span::styled(format!(" {}", msg.text), t.style(scope)));
+        let message = Span::styled(format!(" {}", msg.text), t.style(scope));
+        let room = area.width as usize;
+        let mut used: usize = spans.iter().map(Span::width).sum::<usize>() + message.width();
+        let mut gone = Vec::new();
+        for i in title_at.into_iter().chain(minor) {
+            if used <= room {
+                break;
+            }
+            used -= spans[i].width();
+            gone.push(i);
+        }
+        spans = spans
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !gone.contains(i))
+            .map(|(_, s)| s)
+            .collect();
+        spans.push(message);
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
