@@ -127,6 +127,9 @@ pub fn draw_into(
         if session.new_output_below() {
             new_output_marker(buf, chat_area, state, &cache.theme);
         }
+        if session.transcript.entries.is_empty() {
+            first_screen(buf, chat_area, state, session, &cache.theme);
+        }
         if input_area.height > 0 {
             let t = &cache.theme;
             let cancel =
@@ -199,6 +202,53 @@ mod fleet_tests;
 mod relayout_tests;
 #[cfg(test)]
 mod tests;
+
+/// What an empty chat shows: where you are (agent, node, directory, YOLO) and three keys.
+fn first_screen(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    state: &AppState,
+    session: &crate::state::SessionView,
+    t: &ThemeView,
+) {
+    let node = state
+        .nodes
+        .get(session.node)
+        .map_or("?", |n| n.name.as_str());
+    let yolo = if session.yolo {
+        "YOLO on: permission requests are approved"
+    } else {
+        "YOLO off: the agent asks before it acts"
+    };
+    let keys = command::key_hints(
+        &state.keymap,
+        Context::Chat,
+        &[
+            ("chat.send", "sends a prompt"),
+            ("nodes.toggle", "nodes and agents"),
+            ("app.help", "every key"),
+        ],
+    );
+    let lines = [
+        Line::from(vec![
+            Span::styled(session.agent.clone(), t.style("ui.title")),
+            Span::styled(format!(" on {node}"), t.style("ui.text")),
+        ]),
+        Line::from(Span::styled(session.cwd.clone(), t.style("ui.text"))),
+        Line::from(Span::styled(yolo, t.style("ui.dim"))),
+        Line::default(),
+        Line::from(Span::styled(keys, t.style("ui.dim"))),
+    ];
+    let top = area.y + area.height.saturating_sub(lines.len() as u16) / 2;
+    for (i, line) in lines.iter().enumerate() {
+        let y = top + i as u16;
+        if y >= area.y + area.height {
+            break;
+        }
+        let w = (line.width() as u16).min(area.width);
+        buf.set_line(area.x + (area.width - w) / 2, y, line, w);
+    }
+}
 
 /// The sign, on the chat pane's last row, that output arrived below while the user reads
 /// above, with the key that jumps back and follows again.

@@ -440,3 +440,25 @@ fn light_and_high_contrast_themes_paint_every_cell() {
         }
     }
 }
+
+#[test]
+fn an_empty_chat_says_where_you_are_and_three_keys() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    let screen = render(&s, 80, 20);
+    for want in [
+        "demo on local",
+        "YOLO off: the agent asks before it acts",
+        "Enter sends a prompt",
+        "Ctrl+L nodes and agents",
+        "F1 every key",
+    ] {
+        assert!(screen.contains(want), "{want} in\n{screen}");
+    }
+    // Gone once the chat has something in it.
+    for c in "hi".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    assert!(!render(&s, 80, 20).contains("every key"));
+}
