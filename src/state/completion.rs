@@ -7,10 +7,13 @@ use super::AppState;
 /// Candidates for the open popup: slash completion or history search.
 fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>, bool)> {
     let s = state.active_session()?;
-    let text = s.input_text();
-    if state.completion.as_ref().is_some_and(|c| c.history) {
-        return Some((super::slash::history_matches(&state.history, &text), true));
+    if let Some(c) = state.completion.as_ref().filter(|c| c.history) {
+        return Some((
+            super::slash::history_matches(&state.history, &c.query),
+            true,
+        ));
     }
+    let text = s.input_text();
     // Every known session, in the overlay's order (live ones first, then ended and past).
     let sessions: Vec<(String, String)> = super::fleet::rows_unfiltered(state)
         .into_iter()
@@ -47,10 +50,15 @@ pub(super) fn open_popup(state: &mut AppState, history: bool) {
         state.say(Level::Info, "Tab completes commands: start with /");
         return;
     }
+    if history && state.history.is_empty() {
+        state.say(Level::Info, "No earlier prompts yet");
+        return;
+    }
     state.completion = Some(super::slash::Completion {
         items: Vec::new(),
         selected: 0,
         history,
+        query: String::new(),
     });
     refilter(state);
     if state.completion.is_none() {
@@ -63,17 +71,19 @@ pub(super) fn open_popup(state: &mut AppState, history: bool) {
     }
 }
 
-/// Re-filters the open popup for the current buffer (strict prefix); closes it when nothing
-/// matches.
+/// Re-filters the open popup: slash completion for the current buffer (strict prefix), closed
+/// when nothing matches; history search for its own query (kept open with no match, so the
+/// query can be mended).
 pub(super) fn refilter(state: &mut AppState) {
-    if state.completion.is_none() {
+    let Some(query) = state.completion.as_ref().map(|c| c.query.clone()) else {
         return;
-    }
+    };
     state.completion = match current_candidates(state) {
-        Some((items, history)) if !items.is_empty() => Some(super::slash::Completion {
+        Some((items, history)) if history || !items.is_empty() => Some(super::slash::Completion {
             items,
             selected: 0,
             history,
+            query,
         }),
         _ => None,
     };

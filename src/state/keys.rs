@@ -206,6 +206,29 @@ fn popup_key(state: &mut AppState, key: Key) -> bool {
         return false;
     };
     let n = c.items.len().max(1);
+    let plain = !key
+        .modifiers
+        .intersects(Modifiers::CONTROL | Modifiers::ALT);
+    if c.history {
+        // History search has its own query line: typing goes there, not into the prompt.
+        match key.code {
+            KeyCode::Char(ch) if plain => {
+                c.query.push(ch);
+                refilter(state);
+                return true;
+            }
+            KeyCode::Backspace if plain => {
+                c.query.pop();
+                refilter(state);
+                return true;
+            }
+            KeyCode::Char('r') if key.modifiers == Modifiers::CONTROL => {
+                c.selected = (c.selected + 1) % n;
+                return true;
+            }
+            _ => {}
+        }
+    }
     match key.code {
         KeyCode::Tab | KeyCode::Down => c.selected = (c.selected + 1) % n,
         KeyCode::BackTab | KeyCode::Up => c.selected = (c.selected + n - 1) % n,

@@ -30,6 +30,8 @@ pub struct Completion {
     pub selected: usize,
     /// History search (Ctrl+R) rather than slash completion.
     pub history: bool,
+    /// What history search looks for (typed into the popup, not the prompt).
+    pub query: String,
 }
 
 /// What completion may offer besides the catalog.
@@ -136,13 +138,18 @@ fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
 }
 
 /// History entries containing `query`, newest first.
+/// Earlier prompts matching `query` fuzzily and whatever the case (nucleo's matcher, as in
+/// helix), best first, the most recent first among equals; all of them, newest first, for an
+/// empty query.
 pub fn history_matches(history: &[String], query: &str) -> Vec<Candidate> {
-    history
-        .iter()
-        .rev()
-        .filter(|h| h.contains(query))
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+    pattern
+        .match_list(history.iter().rev(), &mut matcher)
+        .into_iter()
         .take(50)
-        .map(|h| Candidate {
+        .map(|(h, _)| Candidate {
             insert: h.clone(),
             label: h.lines().next().unwrap_or_default().to_string(),
             description: if h.contains('\n') {

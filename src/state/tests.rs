@@ -708,9 +708,24 @@ fn ctrl_r_searches_history() {
         "explain tests".into(),
         "fix lint".into(),
     ];
-    typed(&mut s, "fix");
+    typed(&mut s, "draft");
     update(&mut s, ctrl('r'));
+    assert_eq!(
+        popup_labels(&s),
+        vec!["fix lint", "explain tests", "fix the build"],
+        "everything, newest first"
+    );
+    // Issue 16: its own query line (the draft is untouched), fuzzy and whatever the case.
+    typed(&mut s, "FX");
+    assert_eq!(s.active_session().unwrap().input_text(), "draft");
+    assert_eq!(s.completion.as_ref().unwrap().query, "FX");
     assert_eq!(popup_labels(&s), vec!["fix lint", "fix the build"]);
+    typed(&mut s, "q");
+    assert!(
+        popup_labels(&s).is_empty(),
+        "no match, still open to mend the query"
+    );
+    update(&mut s, key(KeyCode::Backspace, Modifiers::NONE));
     update(&mut s, key(KeyCode::Down, Modifiers::NONE));
     update(&mut s, enter());
     assert_eq!(s.active_session().unwrap().input_text(), "fix the build");

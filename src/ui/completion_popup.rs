@@ -14,22 +14,26 @@ const MAX_ROWS: usize = 8;
 
 /// Draws `c` at the bottom of `area` (the chat pane, directly above the input).
 pub fn draw(buf: &mut Buffer, area: Rect, c: &Completion, t: &ThemeView) {
-    if area.height == 0 || area.width == 0 || c.items.is_empty() {
+    if area.height == 0 || area.width == 0 || (c.items.is_empty() && !c.history) {
         return;
     }
     if area.height < 3 || area.width < 12 {
         // Too small for a box: one line with the highlighted candidate and its position.
-        let item = &c.items[c.selected.min(c.items.len() - 1)];
-        let line = Line::from(Span::styled(
-            format!("› {} {}/{}", item.label, c.selected + 1, c.items.len()),
-            t.style("ui.popup.selected"),
-        ));
+        let text = match c.items.get(c.selected) {
+            Some(item) => format!("› {} {}/{}", item.label, c.selected + 1, c.items.len()),
+            None => format!("search: {} (no match)", c.query),
+        };
+        let line = Line::from(Span::styled(text, t.style("ui.popup.selected")));
         let y = area.y + area.height - 1;
         buf.set_style(Rect::new(area.x, y, area.width, 1), t.style("ui.popup"));
         buf.set_line(area.x, y, &line, area.width);
         return;
     }
-    let rows = c.items.len().min(MAX_ROWS).min(area.height as usize - 2);
+    // History search shows its query line above the matches.
+    let query_rows = usize::from(c.history);
+    let rows = (c.items.len().max(1) + query_rows)
+        .min(MAX_ROWS)
+        .min(area.height as usize - 2);
     let width = area.width.min(72);
     let rect = Rect::new(
         area.x,
@@ -39,7 +43,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, c: &Completion, t: &ThemeView) {
     );
     Clear.render(rect, buf);
     let title = if c.history {
-        " history (Ctrl+R) "
+        " earlier prompts (fuzzy, any case) "
     } else {
         " commands "
     };
@@ -52,9 +56,28 @@ pub fn draw(buf: &mut Buffer, area: Rect, c: &Completion, t: &ThemeView) {
             t.style("ui.dim"),
         ))
         .style(t.style("ui.popup"));
-    let inner = block.inner(rect);
+    let mut inner = block.inner(rect);
     block.render(rect, buf);
-    let first = c.selected.saturating_sub(rows - 1);
+    if c.history {
+        let line = Line::from(vec![
+            Span::styled("search: ", t.style("ui.dim")),
+            Span::styled(c.query.clone(), t.style("ui.text")),
+            Span::styled("▏", t.style("ui.title")),
+            Span::styled(
+                if c.items.is_empty() {
+                    "  no earlier prompt matches"
+                } else {
+                    ""
+                },
+                t.style("ui.dim"),
+            ),
+        ]);
+        buf.set_line(inner.x, inner.y, &line, inner.width);
+        inner.y += 1;
+        inner.height = inner.height.saturating_sub(1);
+    }
+    let rows = rows - query_rows;
+    let first = c.selected.saturating_sub(rows.max(1) - 1);
     let label_w = c
         .items
         .iter()

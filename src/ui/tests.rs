@@ -462,3 +462,26 @@ fn an_empty_chat_says_where_you_are_and_three_keys() {
     key(&mut s, KeyCode::Enter, Modifiers::NONE);
     assert!(!render(&s, 80, 20).contains("every key"));
 }
+
+#[test]
+fn history_search_has_its_own_query_line() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    s.history = vec!["Fix the build".into(), "explain tests".into()];
+    key(&mut s, KeyCode::Char('r'), Modifiers::CONTROL);
+    for c in "fb".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    let screen = render(&s, 80, 16);
+    assert!(screen.contains("search: fb▏"), "{screen}");
+    assert!(
+        screen.contains("› Fix the build") && !screen.contains("explain tests"),
+        "{screen}"
+    );
+    key(&mut s, KeyCode::Char('z'), Modifiers::NONE);
+    let screen = render(&s, 80, 16);
+    assert!(
+        screen.contains("search: fbz▏  no earlier prompt matches"),
+        "{screen}"
+    );
+}
