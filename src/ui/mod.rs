@@ -19,6 +19,7 @@ pub mod status_bar;
 pub mod text_wrap;
 pub mod theme;
 pub mod theme_view;
+pub mod tool_summary;
 pub mod windows;
 pub mod wrap;
 
@@ -120,6 +121,7 @@ pub fn draw_into(
                 thoughts: state.show_thoughts,
                 tools: state.show_tool_output,
                 permission_hint: &permission_hint(state),
+                cwd: &session.cwd,
             },
         );
         layout = (total, chat_area.height as usize);

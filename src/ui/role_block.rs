@@ -56,6 +56,8 @@ pub struct Show<'a> {
     /// How to answer a permission request, from the keymap ("1-9 or ↑↓ + Enter to choose ·
     /// Esc rejects").
     pub permission_hint: &'a str,
+    /// The session's directory (tool paths are shown relative to it).
+    pub cwd: &'a str,
 }
 
 pub fn layout_key(style_gen: u64, show_thoughts: bool, show_tools: bool) -> u64 {
@@ -314,7 +316,7 @@ fn agent_item(
                 )]));
             }
         }
-        Item::Tool(tool) => tool_parts(index, tool, w, t, show.tools, out),
+        Item::Tool(tool) => tool_parts(index, tool, w, t, show, out),
         Item::Plan(steps) => {
             let mut lines = vec![styled("Plan".into(), "tool.title")];
             for (step, status) in steps {
@@ -351,28 +353,41 @@ fn tool_parts(
     tool: &Tool,
     w: usize,
     t: &ThemeView,
-    show_output: bool,
+    show: &Show<'_>,
     out: &mut Out<'_>,
 ) {
+    let show_output = show.tools;
     let (mark, status_scope) = match tool.status.as_str() {
         "completed" => ("✓", "tool.status.completed"),
         "failed" => ("✗", "tool.status.failed"),
         "in_progress" => ("◐", "tool.status.in_progress"),
         _ => ("○", "tool.status.pending"),
     };
-    let mut lines = vec![Line::from(vec![
+    let mut header = vec![
         Span::styled(format!("{mark} "), t.style(status_scope)),
         Span::styled(tool.title.clone(), t.style("tool.title")),
         Span::styled(
             format!(" · {} · {}", tool.kind, tool.status),
             t.style("tool.kind"),
         ),
-    ])];
+    ];
+    // A failed tool says why in its header (the first line of its output).
+    if tool.status == "failed" {
+        if let Some(why) = tool.output.lines().find(|l| !l.trim().is_empty()) {
+            header.push(Span::styled(format!(" — {}", why.trim()), t.style("error")));
+        }
+    }
+    let mut lines = vec![Line::from(header)];
     let inner = w.saturating_sub(4).max(1);
     if let Some(input) = &tool.input {
-        for l in super::text_wrap::wrap_plain(input, inner)
+        // Read as what it does (the command, the path, the search); raw when unrecognised.
+        let (text, rows) = match super::tool_summary::summary(input, show.cwd) {
+            Some(s) => (s, 2),
+            None => (input.clone(), 3),
+        };
+        for l in super::text_wrap::wrap_plain(&text, inner)
             .into_iter()
-            .take(3)
+            .take(rows)
         {
             lines.push(Line::from(Span::styled(
                 format!("  ⇢ {l}"),
