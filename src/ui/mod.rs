@@ -129,7 +129,13 @@ pub fn draw_into(
         if session.new_output_below() {
             new_output_marker(buf, chat_area, state, &cache.theme);
         }
-        if session.transcript.entries.is_empty() {
+        // Nothing said yet (notices aside: the YOLO warning, a config problem).
+        let entries = &session.transcript.entries;
+        if entries.len() <= 4
+            && entries
+                .iter()
+                .all(|e| matches!(e.kind, crate::state::transcript::EntryKind::Notice { .. }))
+        {
             first_screen(buf, chat_area, state, session, &cache.theme);
         }
         if input_area.height > 0 {
