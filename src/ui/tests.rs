@@ -455,6 +455,15 @@ fn an_empty_chat_says_where_you_are_and_three_keys() {
     ] {
         assert!(screen.contains(want), "{want} in\n{screen}");
     }
+    // With YOLO on, its warning is a notice; the first screen still shows, saying so.
+    let mut y = app();
+    open_session(&mut y, "s2", true);
+    let screen = render(&y, 80, 20);
+    assert!(
+        screen.contains("YOLO is on")
+            && screen.contains("YOLO on: permission requests are approved"),
+        "{screen}"
+    );
     // Gone once the chat has something in it.
     for c in "hi".chars() {
         key(&mut s, KeyCode::Char(c), Modifiers::NONE);
