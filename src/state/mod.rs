@@ -461,6 +461,8 @@ mod quit_tests;
 #[cfg(test)]
 mod remote_tests;
 #[cfg(test)]
+mod start_tests;
+#[cfg(test)]
 mod status_tests;
 #[cfg(test)]
 mod switch_tests;
