@@ -177,8 +177,10 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     TurnEnd::Failed(e)
                 }
             };
+            let finished = matches!(&end, TurnEnd::Stopped(r) if r == "end_turn");
             attention::touch(state, &session);
             attention::turn_ended(state, &session, end, fx);
+            super::queue::turn_over(state, &session, finished, fx);
         }
         Action::TranscriptSaved { session, result } => match result {
             Ok(path) => {

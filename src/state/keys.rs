@@ -131,6 +131,10 @@ fn scrolled(top: usize, key: Key) -> usize {
 }
 
 fn chat_input(state: &mut AppState, key: Key) {
+    if key.code == KeyCode::Up && key.modifiers == Modifiers::NONE && super::queue::take_back(state)
+    {
+        return;
+    }
     let Some(s) = state.active_session() else {
         return;
     };

@@ -26,6 +26,7 @@ pub mod lifecycle;
 mod listing;
 mod open;
 mod ops;
+mod queue;
 pub mod session;
 pub mod slash;
 pub mod transcript;

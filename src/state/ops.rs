@@ -204,14 +204,30 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
         return;
     };
     if s.prompt_in_flight {
-        let hint = key_hint(state, Context::Chat, "session.cancel_or_close", "/cancel");
+        // Queued, sent when the turn ends.
+        s.queued.push_back(text.clone());
+        s.clear_input();
+        s.history_pos = None;
+        let n = s.queued.len();
+        remember(state, &text, fx);
         state.say_in(
             Scope::Turn(id),
-            Level::Warning,
-            format!("The agent is still working; {hint} cancels it"),
+            Level::Info,
+            format!(
+                "Queued ({n}): sent when the agent is done; Up on an empty prompt takes it back"
+            ),
         );
         return;
     }
+    dispatch(state, &id, text, fx);
+}
+
+/// Sends `text` to session `id` as a new turn (it is idle).
+pub(super) fn dispatch(state: &mut AppState, id: &str, text: String, fx: &mut Vec<Effect>) {
+    let Some(s) = state.session_mut(id) else {
+        return;
+    };
+    let id = id.to_string();
     s.transcript.push_user(&text);
     let agent = s.agent.clone();
     s.transcript.start_turn(&agent);

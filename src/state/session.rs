@@ -73,6 +73,9 @@ pub struct SessionView {
     /// The transcript's last change when the view stopped following the bottom: a later one
     /// is new output below what the user reads.
     pub scrolled_at_change: u64,
+    /// Prompts entered while a turn ran, sent one by one as turns end (Up on an empty prompt
+    /// takes the last one back to edit).
+    pub queued: std::collections::VecDeque<String>,
     /// A turn ended (or the session failed) while it was not on screen.
     pub unseen: bool,
     /// Attaching or reopening: the node is replaying what happened, which rebuilds the
@@ -143,6 +146,7 @@ impl SessionView {
             turn_open: false,
             turn_started_ms: 0,
             scrolled_at_change: 0,
+            queued: std::collections::VecDeque::new(),
             unseen: false,
             replay: None,
         }

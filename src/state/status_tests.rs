@@ -69,23 +69,86 @@ fn a_turns_messages_end_with_the_turn_and_do_not_follow_into_the_next_prompt() {
     enter(&mut s);
     typed(&mut s, "second");
     enter(&mut s);
-    assert!(shown(&s).unwrap().starts_with("The agent is still working"));
-    // The refused prompt is still in the input: Ctrl+C clears it first, then cancels.
-    update(&mut s, ctrl('c'));
-    assert_eq!(shown(&s).unwrap(), "Draft cleared (↑ brings it back)");
+    assert!(shown(&s).unwrap().starts_with("Queued (1)"));
     update(&mut s, ctrl('c'));
     assert_eq!(shown(&s).unwrap(), "Cancelling…");
     done(&mut s, "a", StopReason::Cancelled);
-    assert_eq!(shown(&s), None, "the turn ended: its messages with it");
+    // Cancelled: the turn's messages end with it, and the queued prompt comes back.
+    assert_eq!(
+        shown(&s).unwrap(),
+        "The turn did not finish: the queued prompts are back in the input"
+    );
+    assert_eq!(s.active_session().unwrap().input_text(), "second");
+    // With a draft, Ctrl+C clears it first.
+    update(&mut s, ctrl('c'));
+    assert_eq!(shown(&s).unwrap(), "Draft cleared (↑ brings it back)");
     // Cancelling, then a new prompt before the agent answers: gone as well.
     typed(&mut s, "third");
     enter(&mut s);
     update(&mut s, ctrl('c'));
     assert_eq!(shown(&s).unwrap(), "Cancelling…");
     done(&mut s, "a", StopReason::Cancelled);
+    assert_eq!(shown(&s), None, "the turn ended: its messages with it");
     typed(&mut s, "fourth");
     enter(&mut s);
     assert_eq!(shown(&s), None);
+}
+
+#[test]
+fn prompts_entered_while_working_are_queued_sent_in_order_and_can_be_taken_back() {
+    let mut s = app();
+    create(&mut s, "a", "/work");
+    typed(&mut s, "first");
+    enter(&mut s);
+    for p in ["second", "third", "fourth"] {
+        typed(&mut s, p);
+        enter(&mut s);
+    }
+    assert_eq!(
+        s.active_session().unwrap().queued,
+        ["second", "third", "fourth"]
+    );
+    // Up on an empty prompt takes the last one back to edit (or drop).
+    update(&mut s, key(KeyCode::Up, Modifiers::NONE));
+    assert_eq!(s.active_session().unwrap().input_text(), "fourth");
+    assert_eq!(s.active_session().unwrap().queued, ["second", "third"]);
+    update(&mut s, ctrl('c'));
+    assert_eq!(s.active_session().unwrap().input_text(), "");
+    // The turn ends: the next one goes out, then the one after.
+    let prompts = |fx: &[Effect]| -> Vec<String> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Prompt { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let fx = update(
+        &mut s,
+        Action::PromptDone {
+            session: "a".into(),
+            result: Ok(PromptDone {
+                stop_reason: StopReason::EndTurn,
+                timed_out: false,
+                usage: None,
+            }),
+        },
+    );
+    assert_eq!(prompts(&fx), ["second"]);
+    assert!(s.active_session().unwrap().prompt_in_flight);
+    let fx = update(
+        &mut s,
+        Action::PromptDone {
+            session: "a".into(),
+            result: Ok(PromptDone {
+                stop_reason: StopReason::EndTurn,
+                timed_out: false,
+                usage: None,
+            }),
+        },
+    );
+    assert_eq!(prompts(&fx), ["third"]);
+    assert!(s.active_session().unwrap().queued.is_empty());
 }
 
 #[test]

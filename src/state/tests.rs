@@ -99,10 +99,16 @@ fn enter_sends_the_prompt_and_clears_the_input() {
     let v = s.active_session().unwrap();
     assert!(v.prompt_in_flight && v.input_text().is_empty());
     assert!(matches!(&v.transcript.entries[0].kind, EntryKind::User { text } if text == "hello"));
-    // While the agent works, Enter does not send a second prompt.
+    // While the agent works, Enter does not send a second prompt: it queues it (issue 16).
     typed(&mut s, "more");
-    assert!(update(&mut s, enter()).is_empty());
-    assert_eq!(s.active_session().unwrap().input_text(), "more");
+    let fx = update(&mut s, enter());
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Prompt { .. })),
+        "{fx:?}"
+    );
+    let v = s.active_session().unwrap();
+    assert_eq!(v.input_text(), "");
+    assert_eq!(v.queued, ["more"]);
 }
 
 #[test]

@@ -290,6 +290,10 @@ fn working(
         return String::new();
     }
     const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+    let queued = match session.queued.len() {
+        0 => String::new(),
+        n => format!(" · {n} queued"),
+    };
     let spin = SPINNER[(now_ms / 500 % 4) as usize];
     let secs = now_ms.saturating_sub(session.turn_started_ms) / 1000;
     let elapsed = match secs {
@@ -298,8 +302,8 @@ fn working(
         s => format!(" {}m {:02}s", s / 60, s % 60),
     };
     match cancel {
-        Some(k) if width >= 40 => format!(" {spin} working{elapsed} · {k} cancels "),
-        _ => format!(" {spin} working{elapsed} "),
+        Some(k) if width >= 40 => format!(" {spin} working{elapsed}{queued} · {k} cancels "),
+        _ => format!(" {spin} working{elapsed}{queued} "),
     }
 }
 
