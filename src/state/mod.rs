@@ -429,6 +429,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
                 }
             }
             state.now_ms = now_ms;
+            // A message said before the clock was known starts its life now.
+            if let Some(m) = state.status.as_mut().filter(|m| m.at_ms == 0) {
+                m.at_ms = now_ms;
+            }
             // A message that has faded is gone (and stops the clock redrawing for it).
             if state
                 .status

@@ -208,3 +208,15 @@ fn startup_problems_are_shown_whole_in_the_first_sessions_chat() {
     assert_eq!(notices, [long.as_str()]);
     assert!(s.startup_notices.is_empty(), "shown once");
 }
+
+#[test]
+fn a_message_said_before_the_first_clock_tick_lives_from_that_tick() {
+    // `--resume UNKNOWN` said "No session …" before the clock was known (at 0 ms): the first
+    // tick found it 55 years old and it never showed.
+    let mut s = untimed_app();
+    s.say(transcript::Level::Error, "No session 0695b47a");
+    tick(&mut s, T0);
+    assert_eq!(shown(&s).unwrap(), "No session 0695b47a");
+    tick(&mut s, T0 + ERROR_MS + 1);
+    assert_eq!(shown(&s), None);
+}
