@@ -6,6 +6,7 @@ mod chat_cache;
 pub mod chat_pane;
 pub mod completion_popup;
 pub mod detail;
+pub mod diff_view;
 pub mod fleet;
 pub mod fleet_cols;
 pub mod grown;

@@ -424,26 +424,13 @@ fn tool_parts(
         }
     }
     for d in &tool.diffs {
-        lines.push(Line::from(Span::styled(
-            format!("  {}", d.path),
-            t.style("tool.title"),
-        )));
-        for l in d.old.as_deref().unwrap_or_default().lines() {
-            for piece in super::text_wrap::wrap_plain(&format!("- {l}"), inner) {
-                lines.push(Line::from(Span::styled(
-                    format!("  {piece}"),
-                    t.style("diff.minus"),
-                )));
-            }
-        }
-        for l in d.new.lines() {
-            for piece in super::text_wrap::wrap_plain(&format!("+ {l}"), inner) {
-                lines.push(Line::from(Span::styled(
-                    format!("  {piece}"),
-                    t.style("diff.plus"),
-                )));
-            }
-        }
+        lines.extend(super::diff_view::lines(
+            &d.path,
+            d.old.as_deref(),
+            &d.new,
+            show.cwd,
+            t,
+        ));
     }
     out.parts.push(Part::Lines(lines));
 }

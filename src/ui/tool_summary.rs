@@ -52,7 +52,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// `path` relative to `cwd` when it is inside it.
-fn relative(path: &str, cwd: &str) -> String {
+pub(super) fn relative(path: &str, cwd: &str) -> String {
     let cwd = cwd.trim_end_matches('/');
     match path.strip_prefix(cwd).and_then(|r| r.strip_prefix('/')) {
         Some(rest) if !cwd.is_empty() && !rest.is_empty() => rest.to_string(),
