@@ -20,7 +20,7 @@ fn with_modes(s: &mut AppState) {
     v.mode = Some("default".into());
 }
 
-fn done(s: &mut AppState, id: &str, reason: StopReason) {
+fn done(s: &mut AppState, id: &str, reason: StopReason) -> Vec<Effect> {
     update(
         s,
         Action::PromptDone {
@@ -31,7 +31,7 @@ fn done(s: &mut AppState, id: &str, reason: StopReason) {
                 usage: None,
             }),
         },
-    );
+    )
 }
 
 #[test]
@@ -123,30 +123,10 @@ fn prompts_entered_while_working_are_queued_sent_in_order_and_can_be_taken_back(
             })
             .collect()
     };
-    let fx = update(
-        &mut s,
-        Action::PromptDone {
-            session: "a".into(),
-            result: Ok(PromptDone {
-                stop_reason: StopReason::EndTurn,
-                timed_out: false,
-                usage: None,
-            }),
-        },
-    );
+    let fx = done(&mut s, "a", StopReason::EndTurn);
     assert_eq!(prompts(&fx), ["second"]);
     assert!(s.active_session().unwrap().prompt_in_flight);
-    let fx = update(
-        &mut s,
-        Action::PromptDone {
-            session: "a".into(),
-            result: Ok(PromptDone {
-                stop_reason: StopReason::EndTurn,
-                timed_out: false,
-                usage: None,
-            }),
-        },
-    );
+    let fx = done(&mut s, "a", StopReason::EndTurn);
     assert_eq!(prompts(&fx), ["third"]);
     assert!(s.active_session().unwrap().queued.is_empty());
 }

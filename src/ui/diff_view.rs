@@ -77,13 +77,7 @@ mod tests {
     use super::*;
     use crate::ui::highlight::Highlighter;
     use crate::ui::theme::Theme;
-
-    fn text(lines: &[Line]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
-    }
+    use crate::ui::wrap::tests::text;
 
     #[test]
     fn hunks_with_context_line_numbers_and_the_changed_words() {

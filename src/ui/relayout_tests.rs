@@ -43,33 +43,18 @@ fn long_session(turns: usize) -> AppState {
         },
     );
     for n in 0..turns {
-        for c in format!("question {n}").chars() {
-            update(
-                &mut s,
-                Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)),
-            );
-        }
-        update(
-            &mut s,
-            Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)),
-        );
+        prompt(&mut s, &format!("question {n}"));
         let text = format!(
             "Answer {n}: {}\n\n- one point that wraps {}\n- another\n\n",
             "words that wrap at narrow widths ".repeat(6),
             "again and again ".repeat(4)
         );
-        update(
+        agent_says(
             &mut s,
-            Action::Node {
-                node: 0,
-                event: NodeEvent::Update {
-                    session: "s1".into(),
-                    update: Update::from_value(json!({
-                        "sessionUpdate": "agent_message_chunk",
-                        "content": {"type": "text", "text": text}
-                    })),
-                },
-            },
+            json!({
+                "sessionUpdate": "agent_message_chunk",
+                "content": {"type": "text", "text": text}
+            }),
         );
         update(
             &mut s,
@@ -84,6 +69,28 @@ fn long_session(turns: usize) -> AppState {
         );
     }
     s
+}
+
+/// Types `text` into the prompt and sends it.
+fn prompt(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        update(s, Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)));
+    }
+    update(s, Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)));
+}
+
+/// Session s1's agent sends `update`.
+fn agent_says(s: &mut AppState, update_json: serde_json::Value) {
+    update(
+        s,
+        Action::Node {
+            node: 0,
+            event: NodeEvent::Update {
+                session: "s1".into(),
+                update: Update::from_value(update_json),
+            },
+        },
+    );
 }
 
 fn cache() -> UiCache {
@@ -146,28 +153,8 @@ fn a_resize_lays_out_what_is_visible_at_once_and_the_rest_over_the_next_frames()
 #[test]
 fn a_streaming_thought_and_tool_output_laid_out_as_they_grow_equal_a_fresh_layout() {
     let mut s = long_session(0);
-    for c in "go".chars() {
-        update(
-            &mut s,
-            Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)),
-        );
-    }
-    update(
-        &mut s,
-        Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)),
-    );
-    let send = |s: &mut AppState, v: serde_json::Value| {
-        update(
-            s,
-            Action::Node {
-                node: 0,
-                event: NodeEvent::Update {
-                    session: "s1".into(),
-                    update: Update::from_value(v),
-                },
-            },
-        );
-    };
+    prompt(&mut s, "go");
+    let send = agent_says;
     let area = Rect::new(0, 0, 40, 200);
     let mut c = cache();
     let mut buf = Buffer::empty(area);
@@ -263,18 +250,12 @@ fn a_frame_looks_at_what_changed_and_what_is_visible_not_every_entry() {
     assert!(c.looked() >= 2000, "the first frame looks at every entry");
     let before = c.looked();
     for step in 0..5 {
-        update(
+        agent_says(
             &mut s,
-            Action::Node {
-                node: 0,
-                event: NodeEvent::Update {
-                    session: "s1".into(),
-                    update: Update::from_value(json!({
-                        "sessionUpdate": "agent_message_chunk",
-                        "content": {"type": "text", "text": format!("more words {step} ")}
-                    })),
-                },
-            },
+            json!({
+                "sessionUpdate": "agent_message_chunk",
+                "content": {"type": "text", "text": format!("more words {step} ")}
+            }),
         );
         draw_into(&mut buf, area, &s, &mut c);
         update(
@@ -297,31 +278,16 @@ fn only_code_that_shows_is_highlighted() {
     // A flood of code highlighted every block as it streamed by, unseen: 73% of the client's
     // CPU for a 1 MiB answer.
     let mut s = long_session(0);
-    for c in "go".chars() {
-        update(
-            &mut s,
-            Action::Key(Key::new(KeyCode::Char(c), Modifiers::NONE)),
-        );
-    }
-    update(
-        &mut s,
-        Action::Key(Key::new(KeyCode::Enter, Modifiers::NONE)),
-    );
+    prompt(&mut s, "go");
     let answer: String = (0..50)
         .map(|i| format!("Step {i}:\n\n```rust\nfn step{i}() -> u32 {{ {i} }}\n```\n\n"))
         .collect();
-    update(
+    agent_says(
         &mut s,
-        Action::Node {
-            node: 0,
-            event: NodeEvent::Update {
-                session: "s1".into(),
-                update: Update::from_value(json!({
-                    "sessionUpdate": "agent_message_chunk",
-                    "content": {"type": "text", "text": answer}
-                })),
-            },
-        },
+        json!({
+            "sessionUpdate": "agent_message_chunk",
+            "content": {"type": "text", "text": answer}
+        }),
     );
     let hl = highlight::Highlighter::new_background();
     let start = std::time::Instant::now();

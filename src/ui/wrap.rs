@@ -468,10 +468,11 @@ pub fn table(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn text(lines: &[Line]) -> Vec<String> {
+    /// Each line's text, styles aside.
+    pub(crate) fn text(lines: &[Line]) -> Vec<String> {
         lines
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
