@@ -168,6 +168,8 @@ pub struct SessionCreated {
     /// The model the agent runs the session on, when it says (`models.currentModelId`, or
     /// a config option of category `model`).
     pub model: Option<String>,
+    /// The session's config options (`configOptions`): model, mode, thought level, toggles.
+    pub options: Vec<ConfigOption>,
 }
 
 /// How a prompt ended.
@@ -233,6 +235,143 @@ pub enum PermissionAnswer {
 pub struct Modes {
     pub current: Option<String>,
     pub available: Vec<String>,
+}
+
+/// One of a session's config options (ACP `configOptions`), its strings cleaned of control
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigOption {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `model`, `mode`, `model_config`, `thought_level`, or the agent's own.
+    pub category: Option<String>,
+    pub value: OptionValue,
+}
+
+/// A config option's kind and current value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionValue {
+    /// One of `choices` (the current one by its value id).
+    Select {
+        current: String,
+        choices: Vec<Choice>,
+    },
+    Toggle(bool),
+}
+
+/// One value a select option can take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// A value to set a config option to (`session/set_config_option`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionSetting {
+    Value(String),
+    Toggle(bool),
+}
+
+impl ConfigOption {
+    /// From the protocol's type, cleaned; `None` for a kind this client does not know.
+    pub fn from_schema(o: &schema::SessionConfigOption) -> Option<Self> {
+        use schema::{SessionConfigKind as K, SessionConfigSelectOptions as S};
+        let clean = |t: &str| crate::sanitize::sanitize(t).trim().to_string();
+        let value = match &o.kind {
+            K::Select(sel) => {
+                let flat: Vec<&schema::SessionConfigSelectOption> = match &sel.options {
+                    S::Ungrouped(v) => v.iter().collect(),
+                    S::Grouped(groups) => groups.iter().flat_map(|g| &g.options).collect(),
+                    #[allow(unreachable_patterns)]
+                    _ => Vec::new(),
+                };
+                OptionValue::Select {
+                    current: clean(&sel.current_value.0),
+                    choices: flat
+                        .into_iter()
+                        .map(|c| Choice {
+                            value: clean(&c.value.0),
+                            name: clean(&c.name),
+                            description: c.description.as_deref().map(clean),
+                        })
+                        .collect(),
+                }
+            }
+            K::Boolean(b) => OptionValue::Toggle(b.current_value),
+            #[allow(unreachable_patterns)]
+            _ => return None,
+        };
+        let category = o.category.as_ref().map(|c| {
+            use schema::SessionConfigOptionCategory as C;
+            match c {
+                C::Mode => "mode".to_string(),
+                C::Model => "model".to_string(),
+                C::ModelConfig => "model_config".to_string(),
+                C::ThoughtLevel => "thought_level".to_string(),
+                C::Other(o) => clean(o),
+                #[allow(unreachable_patterns)]
+                _ => String::new(),
+            }
+        });
+        Some(ConfigOption {
+            id: clean(&o.id.0),
+            name: clean(&o.name),
+            description: o.description.as_deref().map(clean),
+            category,
+            value,
+        })
+    }
+
+    /// The current value as the user reads it: the choice's name, or on/off.
+    pub fn shown(&self) -> String {
+        match &self.value {
+            OptionValue::Select { current, choices } => choices
+                .iter()
+                .find(|c| &c.value == current)
+                .map_or_else(|| current.clone(), |c| c.name.clone()),
+            OptionValue::Toggle(on) => if *on { "on" } else { "off" }.to_string(),
+        }
+    }
+
+    /// The setting `arg` names: a choice by value id or name (any case), or on/off for a
+    /// toggle (a toggle with no argument flips).
+    pub fn setting(&self, arg: &str) -> Option<OptionSetting> {
+        let arg = arg.trim();
+        match &self.value {
+            OptionValue::Select { choices, .. } => choices
+                .iter()
+                .find(|c| c.value == arg)
+                .or_else(|| {
+                    choices.iter().find(|c| {
+                        c.value.eq_ignore_ascii_case(arg) || c.name.eq_ignore_ascii_case(arg)
+                    })
+                })
+                .map(|c| OptionSetting::Value(c.value.clone())),
+            OptionValue::Toggle(on) => match arg.to_ascii_lowercase().as_str() {
+                "" => Some(OptionSetting::Toggle(!on)),
+                "on" | "true" | "yes" | "1" => Some(OptionSetting::Toggle(true)),
+                "off" | "false" | "no" | "0" => Some(OptionSetting::Toggle(false)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The values completion offers: (value, label).
+    pub fn values(&self) -> Vec<(String, String)> {
+        match &self.value {
+            OptionValue::Select { choices, .. } => choices
+                .iter()
+                .map(|c| (c.value.clone(), c.name.clone()))
+                .collect(),
+            OptionValue::Toggle(_) => vec![
+                ("on".to_string(), "on".to_string()),
+                ("off".to_string(), "off".to_string()),
+            ],
+        }
+    }
 }
 
 /// Why a turn ended (ACP's `stopReason`).

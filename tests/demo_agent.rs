@@ -437,6 +437,51 @@ async fn modes_can_be_set() {
 }
 
 #[tokio::test]
+async fn config_options_are_advertised_and_set_through_the_node() {
+    use praxis::node::client::{ConfigOption, OptionSetting, OptionValue};
+    let mut node = start_demo().await;
+    let created = node
+        .client
+        .new_session(&node.options("demo", false))
+        .await
+        .unwrap();
+    let current =
+        |opts: &[ConfigOption], id: &str| opts.iter().find(|o| o.id == id).map(|o| o.value.clone());
+    let ids: Vec<&str> = created.options.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["model", "mode", "thought", "brief"]);
+    assert_eq!(created.model.as_deref(), Some("demo-fast"));
+    let sid = &created.session_id;
+    let after = node
+        .client
+        .set_config_option(sid, "model", &OptionSetting::Value("demo-deep".into()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        current(&after, "model"),
+        Some(OptionValue::Select { current, .. }) if current == "demo-deep"
+    ));
+    // A boolean option is sent typed, as the protocol asks.
+    let after = node
+        .client
+        .set_config_option(sid, "brief", &OptionSetting::Toggle(true))
+        .await
+        .unwrap();
+    assert_eq!(current(&after, "brief"), Some(OptionValue::Toggle(true)));
+    let err = node
+        .client
+        .set_config_option(sid, "model", &OptionSetting::Value("gpt-9".into()))
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("no value `gpt-9`"), "{}", err.message);
+    // Setting the mode the old way tells the options too.
+    node.client.set_mode(sid, "plan").await.unwrap();
+    node.wait_for(
+        |e| matches!(e, NodeEvent::Update { update, .. } if update.kind() == "config_option_update"),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn agent_session_list_and_load_follow_advertised_capabilities() {
     use praxis::node::agent::AgentConn;
     let dir = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("amqp", &["wire", "sanitize"]),
     ("transport", &["wire", "sanitize"]),
     ("protocol", &["wire", "sanitize"]),
-    ("node_api", &["protocol"]),
+    ("node_api", &["protocol", "sanitize"]),
     (
         "node",
         &[

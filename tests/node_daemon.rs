@@ -162,6 +162,36 @@ async fn a_session_outlives_its_client_and_a_new_client_replays_it_exactly_once(
 }
 
 #[tokio::test]
+async fn a_config_option_one_client_sets_reaches_the_others_and_later_attaches() {
+    use praxis::node::client::{OptionSetting, OptionValue};
+    let d = start_daemon(&[]);
+    let (a, _a_events) = client(&d.socket, None).await;
+    let (b, mut b_events) = client(&d.socket, None).await;
+    let s = a.new_session(&options(&d)).await.unwrap().session_id;
+    let model_of = |opts: &[praxis::node::client::ConfigOption]| {
+        opts.iter()
+            .find(|o| o.id == "model")
+            .map(|o| o.value.clone())
+    };
+    let resumed = b.resume(&s).await.unwrap();
+    assert!(matches!(model_of(&resumed.options),
+        Some(OptionValue::Select { current, .. }) if current == "demo-fast"));
+    a.set_config_option(&s, "model", &OptionSetting::Value("demo-deep".into()))
+        .await
+        .unwrap();
+    // The other client hears it as the agent's update.
+    wait_for(&mut b_events, |e| {
+        matches!(e, NodeEvent::Update { update, .. } if update.kind() == "config_option_update")
+    })
+    .await;
+    // A client that attaches later is told with the answer.
+    let (c, _c_events) = client(&d.socket, None).await;
+    let resumed = c.resume(&s).await.unwrap();
+    assert!(matches!(model_of(&resumed.options),
+        Some(OptionValue::Select { current, .. }) if current == "demo-deep"));
+}
+
+#[tokio::test]
 async fn two_clients_see_one_permission_request_and_the_first_answer_wins() {
     let d = start_daemon(&[]);
     let (a, mut a_events) = client(&d.socket, None).await;

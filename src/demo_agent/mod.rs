@@ -7,6 +7,7 @@
 //! for tests and benchmarks (see [`COMMANDS`]).
 
 pub mod content;
+mod options;
 mod turn;
 
 use crate::protocol::acp::{method, PROTOCOL_VERSION};
@@ -76,6 +77,7 @@ pub struct DemoOptions {
 struct Session {
     cwd: PathBuf,
     cancel: watch::Sender<bool>,
+    settings: options::Settings,
 }
 
 struct Demo {
@@ -137,6 +139,7 @@ impl Demo {
             }
             method::SESSION_PROMPT => self.prompt(params).await,
             method::SESSION_SET_MODE => self.set_mode(&params).await,
+            method::SESSION_SET_CONFIG_OPTION => self.set_config_option(&params),
             method::SESSION_LIST => Ok(self.list()),
             method::SESSION_CLOSE => {
                 let sid = params
@@ -208,17 +211,24 @@ impl Demo {
             .ok_or_else(|| RpcError::invalid_params("missing cwd"))?;
         let sid = format!("demo-{}", uuid::Uuid::new_v4().simple());
         let (cancel, _) = watch::channel(false);
-        self.lock().insert(sid.clone(), Session { cwd, cancel });
+        let settings = options::Settings::default();
+        let modes: Vec<Value> = options::MODES
+            .iter()
+            .map(|(id, name, description)| json!({ "id": id, "name": name, "description": description }))
+            .collect();
         let answer = json!({
             "sessionId": sid,
-            "modes": {
-                "currentModeId": "default",
-                "availableModes": [
-                    { "id": "default", "name": "Default", "description": "Ask before writing" },
-                    { "id": "plan", "name": "Plan", "description": "Only plan, never write" },
-                ],
-            },
+            "modes": { "currentModeId": settings.mode, "availableModes": modes },
+            "configOptions": settings.to_json(),
         });
+        self.lock().insert(
+            sid.clone(),
+            Session {
+                cwd,
+                cancel,
+                settings,
+            },
+        );
         Ok((sid, answer))
     }
 
@@ -253,20 +263,46 @@ impl Demo {
             .get("modeId")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if !self.lock().contains_key(sid) {
-            return Err(RpcError::not_found(format!("no session {sid}")));
+        let options = {
+            let mut sessions = self.lock();
+            let s = sessions
+                .get_mut(sid)
+                .ok_or_else(|| RpcError::not_found(format!("no session {sid}")))?;
+            s.settings.set("mode", &json!(mode))?;
+            s.settings.to_json()
+        };
+        for update in [
+            json!({ "sessionUpdate": "current_mode_update", "currentModeId": mode }),
+            json!({ "sessionUpdate": "config_option_update", "configOptions": options }),
+        ] {
+            let _ = self
+                .peer
+                .notify(
+                    method::SESSION_UPDATE,
+                    json!({ "sessionId": sid, "update": update }),
+                )
+                .await;
         }
-        if mode != "default" && mode != "plan" {
-            return Err(RpcError::invalid_params(format!("unknown mode `{mode}`")));
-        }
-        let _ = self
-            .peer
-            .notify(
-                method::SESSION_UPDATE,
-                json!({ "sessionId": sid, "update": { "sessionUpdate": "current_mode_update", "currentModeId": mode }}),
-            )
-            .await;
         Ok(json!({}))
+    }
+
+    /// `session/set_config_option`: answers with every option as it is now.
+    fn set_config_option(&self, params: &Value) -> Result<Value, RpcError> {
+        let sid = params
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let id = params
+            .get("configId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let value = params.get("value").cloned().unwrap_or(Value::Null);
+        let mut sessions = self.lock();
+        let s = sessions
+            .get_mut(sid)
+            .ok_or_else(|| RpcError::not_found(format!("no session {sid}")))?;
+        s.settings.set(id, &value)?;
+        Ok(json!({ "configOptions": s.settings.to_json() }))
     }
 
     fn list(&self) -> Value {

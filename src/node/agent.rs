@@ -116,7 +116,11 @@ impl StartError {
 /// The capabilities praxis offers agents: file access (confined to the session's cwd), no
 /// terminals.
 pub fn client_capabilities() -> Value {
-    json!({ "fs": { "readTextFile": true, "writeTextFile": true }, "terminal": false })
+    json!({
+        "fs": { "readTextFile": true, "writeTextFile": true },
+        "terminal": false,
+        "session": { "configOptions": { "boolean": {} } },
+    })
 }
 
 impl AgentConn {

@@ -134,6 +134,7 @@ impl Node {
             p.insert("lastSeq".into(), json!(attached.last_seq));
             p.insert("replayed".into(), json!(attached.replayed));
             p.insert("cwd".into(), json!(s.spec.cwd));
+            p.insert("configOptions".into(), s.config_options());
         }
         Ok(answer)
     }

@@ -83,10 +83,18 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
         // from the journal already.
         return;
     }
-    if update.get("sessionUpdate").and_then(Value::as_str) == Some("session_info_update") {
-        if let Some(title) = update.get("title").and_then(Value::as_str) {
-            session.agent_title(title);
+    match update.get("sessionUpdate").and_then(Value::as_str) {
+        Some("session_info_update") => {
+            if let Some(title) = update.get("title").and_then(Value::as_str) {
+                session.agent_title(title);
+            }
         }
+        Some("config_option_update") => {
+            if let Some(options) = update.get("configOptions").filter(|o| o.is_array()) {
+                session.heard_config_options(options);
+            }
+        }
+        _ => {}
     }
     let seq = session.out.emit(method::SESSION_UPDATE, params, None).await;
     session.journal.append_seq("update", update, seq);

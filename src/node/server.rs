@@ -233,6 +233,10 @@ impl Node {
                 Ok(s) => s.set_mode(params).await,
                 Err(e) => Err(e),
             },
+            method::SESSION_SET_CONFIG_OPTION => match self.session(&params) {
+                Ok(s) => s.set_config_option(params, conn.id).await,
+                Err(e) => Err(e),
+            },
             method::SESSION_LIST => Ok(self.list(true)),
             method::SESSION_RESUME => self.resume(conn.clone(), &params).await,
             method::PRAXIS_DETACH => match self.session(&params) {

@@ -41,6 +41,9 @@ pub(super) struct Inner {
     pub title_from_agent: bool,
     pub last_activity_ms: u64,
     pub ended_ms: Option<u64>,
+    /// The agent's config options as last heard (`session/new`, `config_option_update`,
+    /// `session/set_config_option`): a client that attaches gets them with the answer.
+    pub config_options: Value,
 }
 
 pub(super) struct NodeSession {
@@ -117,6 +120,11 @@ impl NodeSession {
             title_from_agent: entry.title_from_agent,
             last_activity_ms: now,
             ended_ms: None,
+            config_options: agent
+                .new_session
+                .get("configOptions")
+                .cloned()
+                .unwrap_or(Value::Null),
         };
         let created_ms = entry.created_ms;
         lock_index(&index).put(entry);
@@ -371,6 +379,46 @@ impl NodeSession {
             .peer
             .request(method::SESSION_SET_MODE, params)
             .await
+    }
+
+    /// `session/set_config_option`: the agent answers with every option; the other clients
+    /// (and the journal) hear it as a `config_option_update`.
+    pub async fn set_config_option(
+        &self,
+        mut params: Value,
+        by: ConnId,
+    ) -> Result<Value, RpcError> {
+        set_field(&mut params, "sessionId", json!(self.agent.session_id))
+            .map_err(RpcError::invalid_params)?;
+        let answer = self
+            .agent
+            .peer
+            .request(method::SESSION_SET_CONFIG_OPTION, params)
+            .await?;
+        if let Some(options) = answer.get("configOptions").filter(|o| o.is_array()) {
+            self.heard_config_options(options);
+            let update =
+                json!({ "sessionUpdate": "config_option_update", "configOptions": options });
+            let seq = self
+                .out
+                .emit(
+                    method::SESSION_UPDATE,
+                    json!({ "sessionId": self.spec.id, "update": update }),
+                    Some(by),
+                )
+                .await;
+            self.journal.append_seq("update", update, seq);
+        }
+        Ok(answer)
+    }
+
+    /// Keeps the agent's latest config options.
+    pub(super) fn heard_config_options(&self, options: &Value) {
+        self.lock().config_options = options.clone();
+    }
+
+    pub fn config_options(&self) -> Value {
+        self.lock().config_options.clone()
     }
 
     /// Ends the session: cancel if busy, `session/close` if the agent supports it, then end

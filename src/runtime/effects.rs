@@ -97,14 +97,24 @@ pub(super) fn run_effect(
         Effect::Attach { node, session } => {
             let Some(client) = node_of(node) else { return };
             tokio::spawn(async move {
-                let result = client.resume(&session).await.map(|_| ());
+                let result = client.resume(&session).await.map(|r| {
+                    let _ = tx.send(Action::OptionsHeard {
+                        session: session.clone(),
+                        options: r.options,
+                    });
+                });
                 let _ = tx.send(Action::Attached { session, result });
             });
         }
         Effect::Reopen { node, session } => {
             let Some(client) = node_of(node) else { return };
             tokio::spawn(async move {
-                let result = client.reopen(&session).await.map(|_| ());
+                let result = client.reopen(&session).await.map(|r| {
+                    let _ = tx.send(Action::OptionsHeard {
+                        session: session.clone(),
+                        options: r.options,
+                    });
+                });
                 let _ = tx.send(Action::Attached { session, result });
             });
         }
@@ -128,6 +138,22 @@ pub(super) fn run_effect(
                         result,
                     });
                 }
+            });
+        }
+        Effect::SetOption {
+            node,
+            session,
+            option,
+            setting,
+        } => {
+            let Some(client) = node_of(node) else { return };
+            tokio::spawn(async move {
+                let result = client.set_config_option(&session, &option, &setting).await;
+                let _ = tx.send(Action::OptionSet {
+                    session,
+                    option,
+                    result,
+                });
             });
         }
         Effect::AppendHistory(prompt) => {

@@ -2,7 +2,9 @@
 //! results of effects the runtime carried out.
 
 use crate::key::{Key, Mouse};
-use crate::node_api::{NodeEvent, PromptDone, RpcError, SessionCreated, SessionOptions};
+use crate::node_api::{
+    ConfigOption, NodeEvent, PromptDone, RpcError, SessionCreated, SessionOptions,
+};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,17 @@ pub enum Action {
         session: String,
         mode: String,
         result: Result<(), RpcError>,
+    },
+    /// The agent's answer to setting a config option: every option as it is now.
+    OptionSet {
+        session: String,
+        option: String,
+        result: Result<Vec<ConfigOption>, RpcError>,
+    },
+    /// A session's config options as its node last heard them (told when attaching).
+    OptionsHeard {
+        session: String,
+        options: Vec<ConfigOption>,
     },
     TranscriptSaved {
         session: String,

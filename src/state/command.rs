@@ -129,6 +129,11 @@ pub enum Command {
     History,
     /// Show the modes (None) or set one.
     Mode(Option<String>),
+    /// Show the models (None) or switch to one.
+    Model(Option<String>),
+    /// Show the session's config options (None), one option's values (`(id, "")`), or set
+    /// one (`(id, value)`).
+    Options(Option<(String, String)>),
     Theme(String),
     /// A new session with the active session's agent and cwd.
     New,
@@ -172,6 +177,8 @@ pub const TABLE: &[Spec] = &[
     Spec { name: "app.mouse", doc: "Mouse capture on/off (while on, Shift+drag selects text)", slash: Some(("mouse", "Toggle mouse capture")), routed: false, parse: fixed!(Command::ToggleMouse) },
     Spec { name: "yolo.toggle", doc: "Toggle YOLO (auto-approve) for this session", slash: Some(("yolo", "Toggle auto-approval for this session")), routed: false, parse: fixed!(Command::ToggleYolo) },
     Spec { name: "session.mode", doc: "Show the agent's session modes", slash: Some(("mode", "Show or set the agent's session mode (/mode ID)")), routed: true, parse: parse_mode },
+    Spec { name: "session.model", doc: "Show the agent's models", slash: Some(("model", "Show or switch the model (/model NAME)")), routed: true, parse: parse_model },
+    Spec { name: "session.options", doc: "Show the agent's session options", slash: Some(("options", "Show or set session options: model, mode, thought level… (/options ID VALUE)")), routed: true, parse: parse_options },
     Spec { name: "copy.answer", doc: "Copy the last answer", slash: Some(("copy", "Copy the last answer (/copy code, /copy path)")), routed: true, parse: parse_copy },
     Spec { name: "app.theme", doc: "Switch the theme", slash: Some(("theme", "Switch the theme (/theme NAME)")), routed: true, parse: parse_theme },
     Spec { name: "session.new", doc: "New session with the same agent", slash: Some(("new", "New session with the same agent")), routed: false, parse: fixed!(Command::New) },
@@ -228,6 +235,17 @@ fn parse_transcript(arg: &str) -> Result<Command, String> {
 
 fn parse_mode(arg: &str) -> Result<Command, String> {
     Ok(Command::Mode((!arg.is_empty()).then(|| arg.to_string())))
+}
+
+fn parse_model(arg: &str) -> Result<Command, String> {
+    Ok(Command::Model((!arg.is_empty()).then(|| arg.to_string())))
+}
+
+fn parse_options(arg: &str) -> Result<Command, String> {
+    let (id, value) = arg.split_once(' ').unwrap_or((arg, ""));
+    Ok(Command::Options(
+        (!id.is_empty()).then(|| (id.to_string(), value.trim().to_string())),
+    ))
 }
 
 fn parse_copy(arg: &str) -> Result<Command, String> {

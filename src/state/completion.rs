@@ -37,6 +37,7 @@ fn current_candidates(state: &AppState) -> Option<(Vec<super::slash::Candidate>,
         sessions: &sessions,
         themes: &state.themes,
         modes: &s.modes,
+        options: &s.options,
     };
     Some((super::slash::candidates(&text, &cx), false))
 }

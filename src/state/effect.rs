@@ -1,7 +1,7 @@
 //! What `update` asks the runtime to do. Effects are the only way state reaches the outside
 //! world (nodes, disk, clipboard).
 
-use crate::node_api::{PermissionAnswer, SessionOptions};
+use crate::node_api::{OptionSetting, PermissionAnswer, SessionOptions};
 use crate::protocol::Id;
 use std::path::PathBuf;
 
@@ -45,6 +45,13 @@ pub enum Effect {
         node: usize,
         session: String,
         mode: String,
+    },
+    /// Set one of a session's config options (`session/set_config_option`).
+    SetOption {
+        node: usize,
+        session: String,
+        option: String,
+        setting: OptionSetting,
     },
     SetTheme(String),
     /// Turn the terminal's mouse capture on or off.

@@ -111,6 +111,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                         view.mode = modes.current.as_deref().map(sanitize);
                         view.modes = modes.available.iter().map(|m| sanitize(m)).collect();
                     }
+                    super::options::apply(&mut view, created.options.clone());
                     for problem in std::mem::take(&mut state.startup_notices) {
                         view.transcript.push_notice(Level::Error, problem);
                     }
@@ -217,6 +218,18 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             let text = format!("Could not set mode {mode}: {why}");
             state.say_in(Scope::Session(session), Level::Error, text);
         }
+        Action::OptionSet {
+            session,
+            option,
+            result,
+        } => super::options::answered(state, session, option, result),
+        Action::OptionsHeard { session, options } => {
+            if let Some(s) = state.session_mut(&session) {
+                if !options.is_empty() {
+                    super::options::apply(s, options);
+                }
+            }
+        }
         Action::Failed(e) => state.say(Level::Error, e),
         Action::Copied(result) => match result {
             Ok(how) => state.say(Level::Info, format!("Copied ({how})")),
@@ -228,7 +241,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
 
 /// An error from a node as the user reads it: its message, and what to do where the kind
 /// says more than the message.
-fn describe(e: &RpcError) -> String {
+pub(super) fn describe(e: &RpcError) -> String {
     match ErrorKind::of(e) {
         ErrorKind::AuthRequired => format!(
             "{} (the agent wants you to sign in: run its own login once, then try again)",
@@ -387,6 +400,13 @@ fn session_update(s: &mut SessionView, u: &schema::SessionUpdate) {
                 .collect();
         }
         U::CurrentModeUpdate(m) => s.mode = Some(sanitize(&m.current_mode_id.0)),
+        U::ConfigOptionUpdate(c) => super::options::apply(
+            s,
+            c.config_options
+                .iter()
+                .filter_map(crate::node_api::ConfigOption::from_schema)
+                .collect(),
+        ),
         U::UsageUpdate(u) => {
             s.context_used = Some((u.used, u.size));
             if let Some(c) = &u.cost {

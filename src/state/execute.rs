@@ -214,7 +214,9 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::PermissionReject => ops::reject_permission(state, fx),
         Command::Status => status(state),
         Command::History => history(state),
-        Command::Mode(mode) => return set_mode(state, mode, fx),
+        Command::Mode(mode) => return super::options::mode(state, mode, fx),
+        Command::Model(model) => return super::options::model(state, model, fx),
+        Command::Options(arg) => return super::options::options(state, arg, fx),
         Command::Theme(name) => {
             if state.themes.contains(&name) {
                 state.theme = name.clone();
@@ -326,42 +328,6 @@ fn history(state: &mut AppState) {
     notice(state, text);
 }
 
-fn set_mode(state: &mut AppState, mode: Option<String>, fx: &mut Vec<Effect>) -> Outcome {
-    let Some(s) = state.active_session() else {
-        return Outcome::Refused;
-    };
-    match mode {
-        None => {
-            let text = match (&s.mode, s.modes.is_empty()) {
-                (_, true) => "This agent offers no session modes".to_string(),
-                (cur, false) => format!(
-                    "Modes: {} (current: {})",
-                    s.modes.join(", "),
-                    cur.as_deref().unwrap_or("?")
-                ),
-            };
-            notice(state, text);
-        }
-        Some(mode) if s.modes.contains(&mode) => {
-            fx.push(Effect::SetMode {
-                node: s.node,
-                session: s.id.clone(),
-                mode: mode.clone(),
-            });
-            // Replaces an earlier error about modes.
-            state.say_here(Level::Info, format!("Switching to mode {mode}…"));
-        }
-        Some(mode) => {
-            state.say_here(
-                Level::Error,
-                format!("Unknown mode `{mode}`; /mode lists them"),
-            );
-            return Outcome::Refused;
-        }
-    }
-    Outcome::Done
-}
-
 /// How many sessions `/session list` names.
 const LISTED: usize = 12;
 
@@ -410,7 +376,8 @@ fn nodes(state: &mut AppState) {
 }
 
 /// A line in the active session's transcript.
-fn notice(state: &mut AppState, text: String) {
+/// Shows `text` as a notice in the active session's chat.
+pub(super) fn notice(state: &mut AppState, text: String) {
     if let Some(s) = state.active_session_mut() {
         s.transcript.push_notice(Level::Info, text);
         s.scroll = Scroll::Follow;

@@ -66,6 +66,7 @@ pub(super) fn create(s: &mut AppState, id: &str, cwd: &str) {
         prompt_timeout_secs: Some(600),
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         s,

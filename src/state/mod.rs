@@ -26,6 +26,7 @@ pub mod lifecycle;
 mod listing;
 mod open;
 mod ops;
+mod options;
 mod queue;
 pub mod session;
 pub mod slash;
@@ -461,6 +462,8 @@ mod fleet_support;
 mod fleet_tests;
 #[cfg(test)]
 mod notify_tests;
+#[cfg(test)]
+mod options_tests;
 #[cfg(test)]
 mod quit_tests;
 #[cfg(test)]

@@ -41,6 +41,8 @@ pub struct SessionView {
     pub commands: Vec<AgentCommand>,
     pub modes: Vec<String>,
     pub mode: Option<String>,
+    /// The agent's config options (model, mode, thought level, toggles), as last heard.
+    pub options: Vec<crate::node_api::ConfigOption>,
     pub context_used: Option<(u64, u64)>,
     pub tokens: (u64, u64),
     /// Index into the prompt history while recalling with Up/Down.
@@ -131,6 +133,7 @@ impl SessionView {
             modes: Vec::new(),
             mode: None,
             context_used: None,
+            options: Vec::new(),
             tokens: (0, 0),
             history_pos: None,
             attached: true,

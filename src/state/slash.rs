@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub sessions: &'a [(String, String)],
     pub themes: &'a [String],
     pub modes: &'a [String],
+    /// The session's config options (`/model`, `/options` complete their values).
+    pub options: &'a [crate::node_api::ConfigOption],
 }
 
 /// Candidates for `buffer` (which starts with `/`).
@@ -110,6 +112,17 @@ fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
             .iter()
             .map(|m| (m.clone(), "mode".into(), false))
             .collect(),
+        ("model", []) => super::options::of_category(cx.options, "model")
+            .map(values)
+            .unwrap_or_default(),
+        ("options", []) => cx
+            .options
+            .iter()
+            .map(|o| (o.id.clone(), format!("{}: {}", o.name, o.shown()), true))
+            .collect(),
+        ("options", [id]) => super::options::find(cx.options, id)
+            .map(values)
+            .unwrap_or_default(),
         ("copy", []) => vec![
             ("answer".into(), "The last answer".into(), false),
             ("code".into(), "The last code block".into(), false),
@@ -137,7 +150,23 @@ fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
         .collect()
 }
 
-/// History entries containing `query`, newest first.
+/// An option's values as completion offers them: the value id, and its name when that says
+/// more.
+fn values(o: &crate::node_api::ConfigOption) -> Vec<(String, String, bool)> {
+    let shown = o.shown();
+    o.values()
+        .into_iter()
+        .map(|(v, name)| {
+            let what = if name == shown {
+                format!("{name} (current)")
+            } else {
+                name
+            };
+            (v, what, false)
+        })
+        .collect()
+}
+
 /// Earlier prompts matching `query` fuzzily and whatever the case (nucleo's matcher, as in
 /// helix), best first, the most recent first among equals; all of them, newest first, for an
 /// empty query.
@@ -176,6 +205,7 @@ mod tests {
             sessions,
             themes,
             modes: &[],
+            options: &[],
         }
     }
 

@@ -55,6 +55,7 @@ fn app_with_session() -> AppState {
         prompt_timeout_secs: Some(600),
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         &mut s,
@@ -769,6 +770,7 @@ fn updates_that_arrive_before_session_new_is_applied_are_kept() {
         prompt_timeout_secs: None,
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         &mut s,

@@ -57,6 +57,7 @@ fn create(s: &mut AppState, node: usize, id: &str, agent: &str, cwd: &str) {
         prompt_timeout_secs: Some(600),
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         s,

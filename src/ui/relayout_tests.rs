@@ -39,6 +39,7 @@ fn long_session(turns: usize) -> AppState {
                 prompt_timeout_secs: None,
                 modes: None,
                 model: None,
+                options: Vec::new(),
             }),
         },
     );

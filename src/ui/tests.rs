@@ -39,6 +39,7 @@ fn open_session(s: &mut AppState, id: &str, yolo: bool) {
         prompt_timeout_secs: None,
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         s,

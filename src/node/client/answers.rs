@@ -2,7 +2,7 @@
 //! `session/list` entry. Strings from these answers were sanitized already (`clean`), except
 //! where noted.
 
-use crate::node_api::{Modes, SessionStatus, SessionSummary, Usage};
+use crate::node_api::{schema, ConfigOption, Modes, SessionStatus, SessionSummary, Usage};
 use crate::sanitize::sanitize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -22,6 +22,16 @@ pub(super) fn modes(v: &Value) -> Modes {
             .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect(),
     }
+}
+
+/// Reads a `configOptions` array as sent on the wire, skipping items that do not parse.
+pub(super) fn config_options(v: Option<&Value>) -> Vec<ConfigOption> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|o| serde_json::from_value::<schema::SessionConfigOption>(o.clone()).ok())
+        .filter_map(|o| ConfigOption::from_schema(&o))
+        .collect()
 }
 
 /// A prompt answer's `usage`, when it has both token counts.

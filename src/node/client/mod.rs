@@ -12,8 +12,8 @@
 //! costs one event per burst, not one per chunk.
 
 pub use crate::node_api::{
-    Modes, NodeEvent, PermissionAnswer, PromptDone, SessionCreated, SessionOptions, SessionStatus,
-    SessionSummary, StopReason, Usage,
+    ConfigOption, Modes, NodeEvent, OptionSetting, OptionValue, PermissionAnswer, PromptDone,
+    SessionCreated, SessionOptions, SessionStatus, SessionSummary, StopReason, Usage,
 };
 use crate::protocol::acp::{method, praxis_meta, text_prompt, PROTOCOL_VERSION};
 use crate::protocol::{Handled, Id, Peer, RpcError};
@@ -25,7 +25,7 @@ pub use translate::Sink;
 use translate::{translate, SharedSeen};
 
 mod answers;
-use answers::{model_of, modes, parse_summary, usage};
+use answers::{config_options, model_of, modes, parse_summary, usage};
 mod translate;
 
 /// How many events the stream holds before the node's relay waits.
@@ -147,6 +147,7 @@ impl NodeClient {
             prompt_timeout_secs: praxis_meta(&raw, "promptTimeoutSecs").and_then(Value::as_u64),
             modes: raw.get("modes").map(modes),
             model: model_of(&raw),
+            options: config_options(raw.get("configOptions")),
         })
     }
 
@@ -279,6 +280,7 @@ impl NodeClient {
             replayed: praxis_meta(&raw, "replayed")
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
+            options: config_options(praxis_meta(&raw, "configOptions")),
             summary,
         })
     }
@@ -305,6 +307,27 @@ impl NodeClient {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Sets one of the session's config options; returns all of them as they are now.
+    pub async fn set_config_option(
+        &self,
+        session: &str,
+        option: &str,
+        setting: &OptionSetting,
+    ) -> Result<Vec<ConfigOption>, RpcError> {
+        let mut params = json!({ "sessionId": session, "configId": option });
+        match setting {
+            OptionSetting::Value(v) => params["value"] = json!(v),
+            OptionSetting::Toggle(on) => {
+                params["type"] = json!("boolean");
+                params["value"] = json!(on);
+            }
+        }
+        let answer = self
+            .request(method::SESSION_SET_CONFIG_OPTION, params)
+            .await?;
+        Ok(config_options(answer.get("configOptions")))
     }
 
     /// The session's transcript as Markdown, rendered by the node from its journal.
@@ -347,6 +370,8 @@ pub struct Resumed {
     pub last_seq: u64,
     pub replayed: u64,
     pub summary: Option<SessionSummary>,
+    /// The session's config options as the node last heard them.
+    pub options: Vec<ConfigOption>,
 }
 
 /// Adds the node token to a command's `_meta.praxis` (the node removes it before anything
