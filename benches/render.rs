@@ -54,6 +54,7 @@ fn app() -> AppState {
         prompt_timeout_secs: None,
         modes: None,
         model: None,
+        options: Vec::new(),
     };
     update(
         &mut s,

@@ -81,7 +81,7 @@ fn chat_permission_cancel_pause_resume_save_and_quit() {
         "the table is drawn with borders:\n{screen}"
     );
     t.keys(&["PageUp", "PageUp"]);
-    let screen = t.wait_for("● demo · ⇡");
+    let screen = t.wait_for("● demo · Demo Fast · ⇡");
     assert!(screen.contains("▸ you"), "{screen}");
     t.keys(&["C-End"]);
 
@@ -173,6 +173,30 @@ fn slash_commands_complete_and_run() {
     t.keys(&["Enter"]);
     t.wait_for("Unknown command /nope");
     t.keys(&["C-u"]);
+    t.quit();
+}
+
+#[test]
+fn the_model_is_switched_with_tab_completion_and_heads_the_next_answer() {
+    let t = Tmux::start(100, 30);
+    t.wait_for("demo · idle");
+    t.text("/model ");
+    t.keys(&["Tab"]);
+    let screen = t.wait_for("Demo Fast (current)");
+    assert!(screen.contains("demo-deep"), "{screen}");
+    // Down to the second model, accept it into the input, then send.
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("/model demo-deep");
+    t.keys(&["Enter"]);
+    t.wait_for("Model: Demo Deep");
+    t.text("/echo on the deep one");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("● demo · Demo Deep");
+    assert!(screen.contains("on the deep one"), "{screen}");
+    // A toggle flips with no value.
+    t.text("/options brief");
+    t.keys(&["Enter"]);
+    t.wait_for("Brief answers: on");
     t.quit();
 }
 

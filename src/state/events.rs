@@ -106,7 +106,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     );
                     view.timeout_secs = created.prompt_timeout_secs.or(options.prompt_timeout_secs);
                     view.lifecycle.push(state.now_ms, LifeKind::Started);
-                    view.model = created.model.as_deref().map(sanitize);
+                    view.transcript.model = created.model.as_deref().map(sanitize);
                     if let Some(modes) = &created.modes {
                         view.mode = modes.current.as_deref().map(sanitize);
                         view.modes = modes.available.iter().map(|m| sanitize(m)).collect();

@@ -96,7 +96,7 @@ impl Entry<'_> {
     /// "agent · model" when the model is known, else the agent.
     pub fn agent_model(&self) -> String {
         match self {
-            Entry::View(s) => match &s.model {
+            Entry::View(s) => match &s.transcript.model {
                 Some(m) => format!("{} · {m}", s.agent),
                 None => s.agent.clone(),
             },

@@ -13,7 +13,7 @@ use crate::node_api::{ConfigOption, OptionSetting, OptionValue, RpcError};
 /// Takes the agent's options as they are now; the model and mode shown follow them.
 pub(super) fn apply(s: &mut SessionView, options: Vec<ConfigOption>) {
     if let Some(m) = of_category(&options, "model") {
-        s.model = Some(m.shown());
+        s.transcript.model = Some(m.shown());
     }
     if let Some(OptionValue::Select { current, choices }) =
         of_category(&options, "mode").map(|m| &m.value)
@@ -49,7 +49,7 @@ pub(super) fn model(state: &mut AppState, arg: Option<String>, fx: &mut Vec<Effe
         return Outcome::Refused;
     };
     let Some(opt) = of_category(&s.options, "model").cloned() else {
-        let text = match &s.model {
+        let text = match &s.transcript.model {
             Some(m) => format!("This agent runs on {m} and offers no other model"),
             None => "This agent offers no choice of model".to_string(),
         };
@@ -83,7 +83,7 @@ pub(super) fn options(
         text.extend(s.options.iter().map(|o| {
             let values: Vec<String> = o.values().into_iter().map(|(v, _)| v).collect();
             format!(
-                "  {} · {}: {} ({})",
+                "{} · {}: {} ({})",
                 o.id,
                 o.name,
                 o.shown(),
@@ -244,10 +244,10 @@ fn choices(opt: &ConfigOption, how: &str) -> String {
                 } else {
                     ""
                 };
-                format!("  {}{id}{mark}", c.name)
+                format!("{}{id}{mark}", c.name)
             })
             .collect(),
-        OptionValue::Toggle(on) => vec![format!("  {}", if *on { "on" } else { "off" })],
+        OptionValue::Toggle(on) => vec![if *on { "on" } else { "off" }.to_string()],
     };
     format!("{} ({how}):\n{}", opt.name, listed.join("\n"))
 }

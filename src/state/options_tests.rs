@@ -77,7 +77,7 @@ fn last_notice(s: &AppState) -> String {
 fn the_model_is_shown_from_the_options_and_model_switches_it() {
     let mut s = with_options("a");
     let v = s.active_session().unwrap();
-    assert_eq!(v.model.as_deref(), Some("Demo Fast"));
+    assert_eq!(v.transcript.model.as_deref(), Some("Demo Fast"));
     assert_eq!(v.mode.as_deref(), Some("default"));
     assert_eq!(v.modes, vec!["default", "plan"]);
 
@@ -106,10 +106,20 @@ fn the_model_is_shown_from_the_options_and_model_switches_it() {
         },
     );
     assert_eq!(shown(&s), "Model: Demo Deep");
-    assert_eq!(
-        s.active_session().unwrap().model.as_deref(),
-        Some("Demo Deep")
-    );
+    // The next turn is headed with the model.
+    run(&mut s, "hello");
+    let turn = s
+        .active_session()
+        .unwrap()
+        .transcript
+        .entries
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            transcript::EntryKind::Agent(t) => Some(t.model.clone()),
+            _ => None,
+        });
+    assert_eq!(turn, Some(Some("Demo Deep".to_string())));
 }
 
 #[test]
@@ -204,7 +214,7 @@ fn a_refused_setting_says_why_in_the_options_words() {
         "{said}"
     );
     assert_eq!(
-        s.active_session().unwrap().model.as_deref(),
+        s.active_session().unwrap().transcript.model.as_deref(),
         Some("Demo Fast")
     );
 }
@@ -225,7 +235,7 @@ fn an_agents_config_option_update_is_taken_as_it_comes() {
         },
     );
     let v = s.active_session().unwrap();
-    assert_eq!(v.model.as_deref(), Some("Deep"));
+    assert_eq!(v.transcript.model.as_deref(), Some("Deep"));
     assert_eq!(v.options.len(), 1, "items that do not parse are skipped");
 }
 

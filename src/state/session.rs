@@ -63,8 +63,6 @@ pub struct SessionView {
     pub turn_error: Option<String>,
     /// The cumulative cost the agent reported (`usage_update`): amount and currency.
     pub cost: Option<(f64, String)>,
-    /// The model the agent said it runs the session on.
-    pub model: Option<String>,
     /// The prompt timeout, when known.
     pub timeout_secs: Option<u64>,
     pub lifecycle: Lifecycle,
@@ -143,7 +141,6 @@ impl SessionView {
             ended_ms: None,
             turn_error: None,
             cost: None,
-            model: None,
             timeout_secs: None,
             lifecycle: Lifecycle::default(),
             turn_open: false,

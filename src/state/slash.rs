@@ -107,11 +107,14 @@ fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {
             .iter()
             .map(|t| (t.clone(), "theme".into(), false))
             .collect(),
-        ("mode", []) => cx
-            .modes
-            .iter()
-            .map(|m| (m.clone(), "mode".into(), false))
-            .collect(),
+        ("mode", []) => match super::options::of_category(cx.options, "mode") {
+            Some(o) => values(o),
+            None => cx
+                .modes
+                .iter()
+                .map(|m| (m.clone(), "mode".into(), false))
+                .collect(),
+        },
         ("model", []) => super::options::of_category(cx.options, "model")
             .map(values)
             .unwrap_or_default(),

@@ -114,6 +114,8 @@ pub struct Transcript {
     unanswered: usize,
     /// Which entries changed, for the chat pane.
     changes: ChangeLog,
+    /// The model the agent says it runs the session on: new turns are headed with it.
+    pub model: Option<String>,
 }
 
 impl Transcript {
@@ -126,6 +128,7 @@ impl Transcript {
             next_id: old.next_id,
             unanswered: 0,
             changes: ChangeLog::after(&old.changes),
+            model: old.model.clone(),
         }
     }
 
@@ -154,7 +157,7 @@ impl Transcript {
     pub fn start_turn(&mut self, agent: &str) {
         self.push(EntryKind::Agent(AgentTurn {
             agent: agent.to_string(),
-            model: None,
+            model: self.model.clone(),
             state: TurnState::Streaming,
             items: Vec::new(),
             tokens_in: None,

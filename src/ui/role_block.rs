@@ -139,11 +139,20 @@ impl EntryLayout {
                     Level::Warning => ("warning", "⚠"),
                     Level::Error => ("error", "✗"),
                 };
-                let mut lines: Vec<Line<'static>> =
-                    super::text_wrap::wrap_plain(&format!("{mark} {text}"), body_width as usize)
-                        .into_iter()
-                        .map(|w| Line::from(Span::styled(w, t.style(scope))))
-                        .collect();
+                // Line breaks are kept; lines after the first align under its text.
+                let mut lines: Vec<Line<'static>> = Vec::new();
+                for (i, l) in text.split('\n').enumerate() {
+                    let lead = if i == 0 {
+                        format!("{mark} ")
+                    } else {
+                        "  ".into()
+                    };
+                    lines.extend(
+                        super::text_wrap::wrap_plain(&format!("{lead}{l}"), body_width as usize)
+                            .into_iter()
+                            .map(|w| Line::from(Span::styled(w, t.style(scope)))),
+                    );
+                }
                 lines.push(Line::default());
                 parts.push(Part::Lines(lines));
             }
