@@ -44,6 +44,7 @@ pub(super) fn turn_started(state: &mut AppState, id: &str) {
     }
     s.turn_open = true;
     s.turn_started_ms = now;
+    s.turn_text_bytes = 0;
     s.turn_error = None;
     if s.replay.is_none() {
         s.last_activity_ms = s.last_activity_ms.max(now);

@@ -290,6 +290,7 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
                 return;
             };
             let agent = s.agent.clone();
+            s.turn_text_bytes += streamed_text(&update);
             if s.transcript.apply(&agent, &update) {
                 return;
             }
@@ -377,6 +378,21 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
             listing::lose_sessions(state, node, &why, fx);
             state.say(Level::Error, format!("Node disconnected: {reason}"));
         }
+    }
+}
+
+/// The answer or thought text an update streams, in bytes.
+fn streamed_text(update: &Update) -> u64 {
+    use schema::SessionUpdate as U;
+    match update {
+        Update::Known(u) => match u.as_ref() {
+            U::AgentMessageChunk(c) | U::AgentThoughtChunk(c) => match &c.content {
+                schema::ContentBlock::Text(t) => t.text.len() as u64,
+                _ => 0,
+            },
+            _ => 0,
+        },
+        _ => 0,
     }
 }
 

@@ -70,6 +70,9 @@ pub struct SessionView {
     pub turn_open: bool,
     /// When the running turn started, Unix ms (the working indicator's elapsed time).
     pub turn_started_ms: u64,
+    /// Bytes of answer and thought text the running turn has streamed (the working indicator
+    /// estimates tokens from them while the agent has not counted).
+    pub turn_text_bytes: u64,
     /// The transcript's last change when the view stopped following the bottom: a later one
     /// is new output below what the user reads.
     pub scrolled_at_change: u64,
@@ -145,6 +148,7 @@ impl SessionView {
             lifecycle: Lifecycle::default(),
             turn_open: false,
             turn_started_ms: 0,
+            turn_text_bytes: 0,
             scrolled_at_change: 0,
             queued: std::collections::VecDeque::new(),
             unseen: false,

@@ -296,6 +296,11 @@ fn working(
         n => format!(" · {n} queued"),
     };
     let spin = SPINNER[(now_ms / 500 % 4) as usize];
+    // About four bytes of English to a token: an estimate, said so, until the agent counts.
+    let tokens = match session.turn_text_bytes / 4 {
+        0 => String::new(),
+        n => format!(" · ~{} tokens", fleet_cols::si(n)),
+    };
     let secs = now_ms.saturating_sub(session.turn_started_ms) / 1000;
     let elapsed = match secs {
         _ if session.turn_started_ms == 0 => String::new(),
@@ -303,6 +308,9 @@ fn working(
         s => format!(" {}m {:02}s", s / 60, s % 60),
     };
     match cancel {
+        Some(k) if width >= 60 => {
+            format!(" {spin} working{elapsed}{tokens}{queued} · {k} cancels ")
+        }
         Some(k) if width >= 40 => format!(" {spin} working{elapsed}{queued} · {k} cancels "),
         _ => format!(" {spin} working{elapsed}{queued} "),
     }

@@ -1,5 +1,5 @@
 //! The status bar: the active session (agent, status, its title and short id, YOLO marker,
-//! mode), the live-session counter, how many sessions need you, and the latest message
+//! mode, the share of the context window in use), the live-session counter, how many sessions need you, and the latest message
 //! (saved paths, errors, confirmations). When the line is too narrow for all of it, the title,
 //! then the mode and the session counter, give way to the message.
 
@@ -9,6 +9,14 @@ use crate::state::AppState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+
+/// The share of the context window in use, in percent, when the agent reported it.
+fn context_share(used: Option<(u64, u64)>) -> Option<u64> {
+    match used {
+        Some((used, size)) if size > 0 => Some((used.saturating_mul(100) / size).min(100)),
+        _ => None,
+    }
+}
 
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
     if area.height == 0 {
@@ -43,6 +51,16 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, t: &ThemeView) {
                 format!(" mode:{m} "),
                 t.style("ui.statusline"),
             ));
+        }
+        if let Some(share) = context_share(s.context_used) {
+            // Nearly full: the next turns may be cut or compacted.
+            let scope = if share >= 90 {
+                "ui.statusline.attention"
+            } else {
+                "ui.statusline"
+            };
+            minor.push(spans.len());
+            spans.push(Span::styled(format!(" context {share}% "), t.style(scope)));
         }
     } else {
         spans.push(Span::styled(" praxis ", t.style("ui.statusline")));

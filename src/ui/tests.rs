@@ -342,6 +342,53 @@ fn the_working_indicator_turns_and_counts_the_seconds() {
 }
 
 #[test]
+fn the_working_indicator_estimates_tokens_and_the_status_bar_shows_the_context_share() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    update(&mut s, Action::Tick { now_ms: 1_000_000 });
+    for c in "go".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    let text = "word ".repeat(1000);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": text}}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": text}}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "usage_update", "used": 53_000, "size": 200_000}),
+    );
+    let screen = render(&s, 100, 12);
+    assert!(
+        screen.contains("working 0s · ~2.5k tokens · Ctrl+C cancels"),
+        "{screen}"
+    );
+    assert!(screen.contains(" context 26% "), "{screen}");
+    // Nearly full, and on a line too narrow for it beside a message, it gives way.
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "usage_update", "used": 199_000, "size": 200_000}),
+    );
+    assert!(render(&s, 100, 12).contains(" context 99% "));
+    s.say(
+        crate::state::transcript::Level::Info,
+        "a message that needs the whole width of the line to be read",
+    );
+    let narrow = render(&s, 70, 12);
+    assert!(!narrow.contains("context 99%"), "{narrow}");
+    assert!(narrow.contains("needs the whole width"), "{narrow}");
+}
+
+#[test]
 fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
     let mut s = app();
     open_session(&mut s, "s1", false);
