@@ -309,7 +309,7 @@ impl Printer {
                 schema::ToolCallContent::Content(c) => content_text(&c.content).map(sanitize),
                 _ => None,
             })
-            .and_then(|t| t.lines().next().map(str::to_owned))
+            .and_then(|t| crate::tool_text::headline(&t).map(str::to_owned))
             .filter(|_| status == schema::ToolCallStatus::Failed)
             .map(|l| format!(" — {l}"))
             .unwrap_or_default();

@@ -25,6 +25,7 @@ pub mod script;
 pub mod signals;
 pub mod state;
 pub mod stderr;
+pub mod tool_text;
 pub mod transcript;
 pub mod transport;
 pub mod ui;

@@ -38,7 +38,7 @@ fn prompt_prints_the_answer_and_exits_zero() {
     );
     // The tool's output, indented under its line (issue 16).
     assert!(
-        stdout.contains("[tool] cargo test (execute): in_progress\n    error[E0425]: cannot find value `answer` in this scope\n     --> src/lib.rs:3:5\n"),
+        stdout.contains("[tool] cargo test (execute): in_progress\n    ```console\n    error[E0425]: cannot find value `answer` in this scope\n     --> src/lib.rs:3:5\n"),
         "{stdout}"
     );
     assert!(

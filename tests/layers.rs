@@ -52,6 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("demo_agent", &["wire", "transport", "protocol"]),
     ("history", &["sanitize"]),
     ("growth", &["sanitize"]),
+    ("tool_text", &[]),
     ("transcript", &["sanitize"]),
     (
         "state",
@@ -62,7 +63,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "ui",
         &[
-            "state", "protocol", "node_api", "config", "key", "keymap", "sanitize", "growth",
+            "state",
+            "protocol",
+            "node_api",
+            "config",
+            "key",
+            "keymap",
+            "sanitize",
+            "growth",
+            "tool_text",
         ],
     ),
     (
@@ -101,7 +110,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "headless",
         &[
-            "node", "node_api", "protocol", "reach", "sanitize", "signals", "stderr", "growth",
+            "node",
+            "node_api",
+            "protocol",
+            "reach",
+            "sanitize",
+            "signals",
+            "stderr",
+            "growth",
+            "tool_text",
         ],
     ),
     (

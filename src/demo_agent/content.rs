@@ -1,10 +1,11 @@
 //! The demo agent's words: the showcase answer, tool outputs, and a generator of markdown of
 //! any size for streaming benchmarks.
 
+/// Tool output comes fenced, as Claude's adapter sends it.
 pub const CARGO_TOML: &str =
-    "[package]\nname = \"example\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+    "```toml\n[package]\nname = \"example\"\nversion = \"0.1.0\"\nedition = \"2021\"\n```\n";
 
-pub const TEST_FAILURE: &str = "error[E0425]: cannot find value `answer` in this scope\n --> src/lib.rs:3:5\n  |\n3 |     answer\n  |     ^^^^^^ not found in this scope\n\nerror: could not compile `example` (lib) due to 1 previous error";
+pub const TEST_FAILURE: &str = "```console\nerror[E0425]: cannot find value `answer` in this scope\n --> src/lib.rs:3:5\n  |\n3 |     answer\n  |     ^^^^^^ not found in this scope\n\nerror: could not compile `example` (lib) due to 1 previous error\n```";
 
 pub const DIFF_OLD: &str = "pub fn answer() -> u32 {\n    answer\n}\n";
 pub const DIFF_NEW: &str = "pub fn answer() -> u32 {\n    42\n}\n";

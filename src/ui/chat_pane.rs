@@ -12,7 +12,7 @@
 
 pub use super::chat_cache::ChatCache;
 use super::chat_cache::Shape;
-use super::role_block::{layout_key, Part, Show};
+use super::role_block::{layout_key, markdown_width, Part, Show, GUIDE};
 use super::theme_view::ThemeView;
 use crate::state::transcript::EntryKind;
 use crate::state::{Scroll, SessionView};
@@ -106,15 +106,18 @@ pub fn draw(
             if y >= height {
                 break;
             }
+            let mut guided = None;
             let lines: &[Line<'static>] = match part {
                 Part::Lines(l) => l,
-                Part::Markdown { stream, .. } => {
+                Part::Markdown { stream, guide, .. } => {
                     let (md, hl, syntax) = (&t.md, &t.highlighter, t.syntax.as_str());
-                    let n = stream.line_count(body_width, md, t.generation, hl, syntax);
+                    let w = markdown_width(body_width, *guide);
+                    let n = stream.line_count(w, md, t.generation, hl, syntax);
                     // Code is highlighted once it shows.
                     let rows = skip..(skip + height - y).min(n);
-                    stream.highlight_rows(rows, body_width, md, hl, syntax);
-                    stream.lines(body_width, md, t.generation, hl, syntax)
+                    stream.highlight_rows(rows, w, md, hl, syntax);
+                    guided = *guide;
+                    stream.lines(w, md, t.generation, hl, syntax)
                 }
                 Part::Grown { grown, .. } => &grown.lines[..grown.shown],
             };
@@ -131,6 +134,12 @@ pub fn draw(
                 let row = area.y + y as u16;
                 if has_header && passed == 0 {
                     buf.set_line(area.x, row, line, area.width);
+                } else if let Some(style) = guided {
+                    buf.set_stringn(area.x, row, glyph, 2, rail);
+                    let w = markdown_width(body_width, guided);
+                    let inset = body_width - w;
+                    buf.set_stringn(area.x + 2, row, GUIDE, inset as usize, style);
+                    buf.set_line(area.x + 2 + inset, row, line, w);
                 } else {
                     buf.set_stringn(area.x, row, glyph, 2, rail);
                     buf.set_line(area.x + 2, row, line, body_width);

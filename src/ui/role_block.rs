@@ -18,10 +18,12 @@ use ratatui::text::{Line, Span};
 /// A run of lines in an entry.
 pub enum Part {
     Lines(Vec<Line<'static>>),
-    /// Markdown body lines; the rail is added when drawn.
+    /// Markdown body lines; the rail is added when drawn. With a `guide` (a tool's output),
+    /// the lines are drawn [`GUIDE`]'s width further in, after it in that style.
     Markdown {
         stream: Box<MdStream>,
         count: usize,
+        guide: Option<Style>,
     },
     /// Lines of a text that grows (a thought, a tool's output), extended in place: `at` is
     /// (item index, which text of it), how the next layout finds it again.
@@ -29,6 +31,18 @@ pub enum Part {
         at: (usize, u8),
         grown: Box<Grown>,
     },
+}
+
+/// What a tool's output is drawn after, below its header, and its width.
+pub const GUIDE: &str = "  │ ";
+const GUIDE_WIDTH: u16 = 4;
+
+/// The width markdown is laid out at inside `body_width`, after its guide if it has one.
+pub fn markdown_width(body_width: u16, guide: Option<Style>) -> u16 {
+    match guide {
+        Some(_) => body_width.saturating_sub(GUIDE_WIDTH).max(1),
+        None => body_width,
+    }
 }
 
 /// Growing texts of an entry's previous layout, by (item index, which text).
@@ -180,9 +194,14 @@ impl EntryLayout {
             }
         }
         for p in &mut parts {
-            if let Part::Markdown { stream, count } = p {
-                *count =
-                    stream.line_count(body_width, &t.md, t.generation, &t.highlighter, &t.syntax);
+            if let Part::Markdown {
+                stream,
+                count,
+                guide,
+            } = p
+            {
+                let w = markdown_width(body_width, *guide);
+                *count = stream.line_count(w, &t.md, t.generation, &t.highlighter, &t.syntax);
             }
         }
         self.height = parts
@@ -265,6 +284,26 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
+    /// Markdown `src` (grown by appending), through the next stream the previous layout left.
+    fn markdown(&mut self, src: &str, open: bool, guide: Option<Style>) {
+        let mut stream = self.streams.pop().unwrap_or_default();
+        if !extends(src, stream.source()) {
+            stream = MdStream::default();
+        }
+        let have = stream.source().len();
+        if src.len() > have {
+            stream.push(&src[have..]);
+        }
+        if !open {
+            stream.finish();
+        }
+        self.parts.push(Part::Markdown {
+            stream: Box::new(stream),
+            count: 0,
+            guide,
+        });
+    }
+
     /// The growing text `at` brought up to `text`.
     fn grow(
         &mut self,
@@ -298,23 +337,7 @@ fn agent_item(
             .collect()
     };
     match item {
-        Item::Text(src) => {
-            let mut stream = out.streams.pop().unwrap_or_default();
-            if !extends(src, stream.source()) {
-                stream = MdStream::default();
-            }
-            let have = stream.source().len();
-            if src.len() > have {
-                stream.push(&src[have..]);
-            }
-            if turn.state != TurnState::Streaming {
-                stream.finish();
-            }
-            out.parts.push(Part::Markdown {
-                stream: Box::new(stream),
-                count: 0,
-            });
-        }
+        Item::Text(src) => out.markdown(src, turn.state == TurnState::Streaming, None),
         Item::Thought(text) => {
             if show.thoughts {
                 out.grow((index, 0), text, w, &|l| wrapped(l, "thought", "💭 "));
@@ -380,10 +403,10 @@ fn tool_parts(
             t.style("tool.kind"),
         ),
     ];
-    // A failed tool says why in its header (the first line of its output).
+    // A failed tool says why in its header (the first line of its output, past a fence).
     if tool.status == "failed" {
-        if let Some(why) = tool.output.lines().find(|l| !l.trim().is_empty()) {
-            header.push(Span::styled(format!(" — {}", why.trim()), t.style("error")));
+        if let Some(why) = crate::tool_text::headline(&tool.output) {
+            header.push(Span::styled(format!(" — {why}"), t.style("error")));
         }
     }
     let mut lines = vec![Line::from(header)];
@@ -411,7 +434,12 @@ fn tool_parts(
             "tool.output"
         };
         out.parts.push(Part::Lines(std::mem::take(&mut lines)));
-        if show_output {
+        if show_output && crate::tool_text::is_markdown(&tool.output) {
+            // Markdown, as agents wrap output in fences (```console, ```toml): rendered and
+            // highlighted like an answer.
+            let open = matches!(tool.status.as_str(), "pending" | "in_progress");
+            out.markdown(&tool.output, open, Some(t.style(scope)));
+        } else if show_output {
             let style = t.style(scope);
             out.grow((index, 1), &tool.output, inner, &|l| {
                 super::text_wrap::wrap_plain(l, inner)

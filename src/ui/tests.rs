@@ -389,6 +389,43 @@ fn the_working_indicator_estimates_tokens_and_the_status_bar_shows_the_context_s
 }
 
 #[test]
+fn fenced_tool_output_is_rendered_as_markdown_and_plain_output_keeps_its_lines() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    for c in "go".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t1", "title": "Terminal", "kind": "execute", "status": "failed",
+        "content": [{"type": "content", "content": {"type": "text", "text": "```console\nmake: *** No rule to make target\nStop.\n```"}}]}),
+    );
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t2", "title": "Read notes", "kind": "read", "status": "completed",
+        "content": [{"type": "content", "content": {"type": "text", "text": "a *b*\nc # d\n- e"}}]}),
+    );
+    let screen = render(&s, 60, 16);
+    assert!(
+        !screen.contains("```"),
+        "the fence is rendered, not shown:\n{screen}"
+    );
+    assert!(
+        screen.contains("failed — make: *** No rule to make"),
+        "the header says why, past the fence:\n{screen}"
+    );
+    assert!(screen.contains("│   │ Stop."), "under the guide:\n{screen}");
+    // Plain output: its lines as they are, markdown characters included.
+    for line in ["│   │ a *b*", "│   │ c # d", "│   │ - e"] {
+        assert!(screen.contains(line), "{line} in:\n{screen}");
+    }
+    insta::assert_snapshot!("tool_output_fenced_and_plain_60x16", screen);
+}
+
+#[test]
 fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
     let mut s = app();
     open_session(&mut s, "s1", false);
