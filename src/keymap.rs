@@ -275,6 +275,7 @@ mod tests {
         "nav.page_down", "nav.first", "nav.last", "sessions.detail", "sessions.back",
         "session.next", "session.prev", "session.1", "session.2", "session.3", "session.4",
         "session.5", "session.6", "session.7", "session.8", "session.9", "app.mouse",
+        "tools.input",
     ];
     const NONE: Modifiers = Modifiers::NONE;
     const CTRL: Modifiers = Modifiers::CONTROL;
@@ -312,7 +313,7 @@ mod tests {
         let k = Keymap::default_keymap(KNOWN);
         let contexts = "global chat nodes sessions detail form permission help";
         assert_eq!(k.contexts(), contexts.split(' ').collect::<Vec<_>>());
-        assert_eq!(k.bindings("chat").len(), 19);
+        assert_eq!(k.bindings("chat").len(), 20);
         assert_eq!(k.bindings("help").len(), 4);
     }
 
@@ -430,9 +431,9 @@ mod tests {
             ],
         );
         let chat = k.bindings("chat");
-        assert_eq!(chat.len(), 20);
+        assert_eq!(chat.len(), 21);
         assert_eq!(chat[6], pair("Ctrl+W", "transcript.save"), "kept in place");
-        assert_eq!(chat[19], pair("F5", "yolo.toggle"));
+        assert_eq!(chat[20], pair("F5", "yolo.toggle"));
         assert_eq!(k.contexts().last().map(String::as_str), Some("mine"));
     }
 

@@ -175,6 +175,15 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::ToggleYolo => ops::toggle_yolo(state, fx),
         Command::ToggleThoughts => state.show_thoughts = !state.show_thoughts,
         Command::ToggleTools => state.show_tool_output = !state.show_tool_output,
+        Command::ToggleToolInput => {
+            state.show_tool_input = !state.show_tool_input;
+            let what = if state.show_tool_input {
+                "Tool calls show their raw input"
+            } else {
+                "Tool calls show a summary of their input"
+            };
+            state.say(Level::Info, what);
+        }
         Command::Scroll(to) => scroll(state, to),
         Command::Complete => super::completion::open_popup(state, false),
         Command::HistorySearch => super::completion::open_popup(state, true),

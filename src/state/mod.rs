@@ -160,6 +160,8 @@ pub struct AppState {
     pub close_armed: Option<(String, u64)>,
     pub show_thoughts: bool,
     pub show_tool_output: bool,
+    /// Tool calls show their raw input (the JSON the agent sent) besides the summary.
+    pub show_tool_input: bool,
     pub history: Vec<String>,
     pub now_ms: u64,
     /// The chat pane's total lines and height at the last draw.
@@ -233,6 +235,7 @@ impl AppState {
             close_armed: None,
             show_thoughts: true,
             show_tool_output: true,
+            show_tool_input: false,
             history: Vec::new(),
             now_ms: 0,
             layout: (0, 0),

@@ -37,7 +37,7 @@ pub fn draw(
     }
     let shape = Shape {
         width: area.width,
-        key: layout_key(t.generation, show.thoughts, show.tools),
+        key: layout_key(t.generation, show),
         theme: t,
         show,
     };

@@ -121,6 +121,7 @@ pub fn draw_into(
             &role_block::Show {
                 thoughts: state.show_thoughts,
                 tools: state.show_tool_output,
+                raw_input: state.show_tool_input,
                 permission_hint: &permission_hint(state),
                 cwd: &session.cwd,
             },

@@ -67,6 +67,8 @@ pub struct EntryLayout {
 pub struct Show<'a> {
     pub thoughts: bool,
     pub tools: bool,
+    /// Tool calls show their raw input besides the summary.
+    pub raw_input: bool,
     /// How to answer a permission request, from the keymap ("1-9 or ↑↓ + Enter to choose ·
     /// Esc rejects").
     pub permission_hint: &'a str,
@@ -74,8 +76,9 @@ pub struct Show<'a> {
     pub cwd: &'a str,
 }
 
-pub fn layout_key(style_gen: u64, show_thoughts: bool, show_tools: bool) -> u64 {
-    style_gen << 2 | (show_thoughts as u64) << 1 | show_tools as u64
+/// What a layout depends on besides the entry: the theme's generation and the toggles.
+pub fn layout_key(style_gen: u64, show: &Show<'_>) -> u64 {
+    style_gen << 3 | (show.raw_input as u64) << 2 | (show.thoughts as u64) << 1 | show.tools as u64
 }
 
 impl EntryLayout {
@@ -412,19 +415,30 @@ fn tool_parts(
     let mut lines = vec![Line::from(header)];
     let inner = w.saturating_sub(4).max(1);
     if let Some(input) = &tool.input {
-        // Read as what it does (the command, the path, the search); raw when unrecognised.
-        let (text, rows) = match super::tool_summary::summary(input, show.cwd) {
-            Some(s) => (s, 2),
-            None => (input.clone(), 3),
-        };
-        for l in super::text_wrap::wrap_plain(&text, inner)
-            .into_iter()
-            .take(rows)
-        {
-            lines.push(Line::from(Span::styled(
-                format!("  ⇢ {l}"),
-                t.style("ui.dim"),
-            )));
+        // Read as what it does (the command, the path, the search); raw when unrecognised,
+        // or whole when asked for.
+        let summary = super::tool_summary::summary(input, show.cwd);
+        let mut shown: Vec<(String, usize)> = Vec::new();
+        if let Some(s) = summary.as_ref().filter(|_| !show.raw_input) {
+            shown.push((s.clone(), 2));
+        }
+        if show.raw_input {
+            shown.push((pretty(input), usize::MAX));
+        } else if summary.is_none() {
+            shown.push((input.clone(), 3));
+        }
+        for (text, rows) in shown {
+            for raw in text.lines() {
+                for l in super::text_wrap::wrap_plain(raw, inner)
+                    .into_iter()
+                    .take(rows)
+                {
+                    lines.push(Line::from(Span::styled(
+                        format!("  ⇢ {l}"),
+                        t.style("ui.dim"),
+                    )));
+                }
+            }
         }
     }
     if !tool.output.is_empty() {
@@ -470,6 +484,18 @@ fn tool_parts(
         ));
     }
     out.parts.push(Part::Lines(lines));
+}
+
+/// Raw JSON input indented for reading (as it came when it is not JSON, or very large).
+fn pretty(input: &str) -> String {
+    const MOST: usize = 64 * 1024;
+    if input.len() > MOST {
+        return input.to_string();
+    }
+    serde_json::from_str::<serde_json::Value>(input)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| input.to_string())
 }
 
 fn permission_lines(p: &Permission, w: usize, t: &ThemeView, hint: &str) -> Vec<Line<'static>> {

@@ -426,6 +426,35 @@ fn fenced_tool_output_is_rendered_as_markdown_and_plain_output_keeps_its_lines()
 }
 
 #[test]
+fn alt_i_shows_a_tools_raw_input_in_place_of_its_summary() {
+    let mut s = app();
+    open_session(&mut s, "s1", false);
+    for c in "go".chars() {
+        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    upd(
+        &mut s,
+        "s1",
+        json!({"sessionUpdate": "tool_call", "toolCallId": "t1", "title": "Read lib", "kind": "read", "status": "completed",
+        "rawInput": {"path": "/work/src/lib.rs", "limit": 5}}),
+    );
+    let summary = render(&s, 60, 14);
+    assert!(summary.contains("⇢ src/lib.rs"), "{summary}");
+    assert!(!summary.contains("\"limit\""), "{summary}");
+    key(&mut s, KeyCode::Char('i'), Modifiers::ALT);
+    let raw = render(&s, 60, 14);
+    assert!(
+        raw.contains("⇢   \"limit\": 5"),
+        "indented for reading:\n{raw}"
+    );
+    assert!(raw.contains("\"/work/src/lib.rs\""), "{raw}");
+    assert!(raw.contains("Tool calls show their raw input"), "{raw}");
+    key(&mut s, KeyCode::Char('i'), Modifiers::ALT);
+    assert!(render(&s, 60, 14).contains("⇢ src/lib.rs"));
+}
+
+#[test]
 fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
     let mut s = app();
     open_session(&mut s, "s1", false);
