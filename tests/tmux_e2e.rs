@@ -168,6 +168,10 @@ fn slash_commands_complete_and_run() {
     t.text("/echo from the popup");
     t.keys(&["Enter"]);
     t.wait_for("from the popup");
+    // The agent's /help, shadowed by the built-in, is reached as //help.
+    t.text("//help");
+    t.keys(&["Enter"]);
+    t.wait_for("Demo agent commands:");
     // Unknown commands are refused.
     t.text("/nope");
     t.keys(&["Enter"]);

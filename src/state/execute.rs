@@ -53,7 +53,9 @@ pub(super) fn run_slash(state: &mut AppState, text: &str, fx: &mut Vec<Effect>) 
             let hint = ops::key_hint(state, Context::Chat, "complete", "Tab");
             state.say(
                 Level::Error,
-                format!("Unknown command /{name} — nothing was sent ({hint} lists commands)"),
+                format!(
+                    "Unknown command /{name} — nothing was sent ({hint} lists commands; //{name} sends it as typed)"
+                ),
             );
             SlashOutcome::Refused
         }

@@ -458,6 +458,8 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
 }
 
 #[cfg(test)]
+mod agent_command_tests;
+#[cfg(test)]
 mod cost_tests;
 #[cfg(test)]
 mod fleet_support;

@@ -159,10 +159,15 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
     let Some(s) = state.active_session() else {
         return;
     };
-    let text = s.input_text();
+    let mut text = s.input_text();
     let id = s.id.clone();
     if text.trim().is_empty() {
         return;
+    }
+    // `//name …` is sent as `/name …`: the agent's command, even where a built-in has its name.
+    let escaped = text.starts_with("//");
+    if escaped {
+        text.remove(0);
     }
     // An ended session takes the client's own slash commands (`/session resume`, ...), not
     // prompts.
@@ -175,13 +180,13 @@ pub(super) fn send(state: &mut AppState, fx: &mut Vec<Effect>) {
         )
     });
     if let Some(msg) = &ended {
-        if !text.starts_with('/') {
+        if escaped || !text.starts_with('/') {
             state.say_in(Scope::Session(id), Level::Error, msg.clone());
             return;
         }
     }
     state.completion = None;
-    if text.starts_with('/') {
+    if !escaped && text.starts_with('/') {
         match super::execute::run_slash(state, &text, fx) {
             SlashOutcome::Refused => return,
             SlashOutcome::Done => {

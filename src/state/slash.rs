@@ -52,6 +52,13 @@ pub fn candidates(buffer: &str, cx: &Context<'_>) -> Vec<Candidate> {
     if body.contains('\n') {
         return Vec::new();
     }
+    // `//name`: the agent's command, even where a built-in has its name.
+    if let Some(name) = body.strip_prefix('/') {
+        return match name.contains(' ') {
+            true => Vec::new(),
+            false => agent_candidates(name, cx, true),
+        };
+    }
     match body.split_once(' ') {
         None => {
             let mut out: Vec<Candidate> = super::command::slash_commands()
@@ -63,24 +70,49 @@ pub fn candidates(buffer: &str, cx: &Context<'_>) -> Vec<Candidate> {
                     source: Source::Builtin,
                 })
                 .collect();
-            out.extend(
-                cx.agent_commands
-                    .iter()
-                    .filter(|c| c.name.starts_with(body))
-                    .map(|c| Candidate {
-                        insert: format!("/{}{}", c.name, if c.hint.is_some() { " " } else { "" }),
-                        label: match &c.hint {
-                            Some(h) => format!("/{} {h}", c.name),
-                            None => format!("/{}", c.name),
-                        },
-                        description: c.description.clone(),
-                        source: Source::Agent,
-                    }),
-            );
+            out.extend(agent_candidates(body, cx, false));
             out
         }
         Some((root, rest)) => arguments(root, rest, cx),
     }
+}
+
+/// Whether `name` is a built-in slash command's.
+pub fn is_builtin(name: &str) -> bool {
+    super::command::slash_commands().any(|(n, _, _)| n == name)
+}
+
+/// How an agent command is typed: `/name`, or `//name` when a built-in has the name.
+pub fn agent_form(name: &str) -> String {
+    if is_builtin(name) {
+        format!("//{name}")
+    } else {
+        format!("/{name}")
+    }
+}
+
+/// The agent's commands starting with `prefix`; `escaped` (typed `//`) always inserts `//`.
+fn agent_candidates(prefix: &str, cx: &Context<'_>, escaped: bool) -> Vec<Candidate> {
+    cx.agent_commands
+        .iter()
+        .filter(|c| c.name.starts_with(prefix))
+        .map(|c| {
+            let typed = if escaped {
+                format!("//{}", c.name)
+            } else {
+                agent_form(&c.name)
+            };
+            Candidate {
+                insert: format!("{typed}{}", if c.hint.is_some() { " " } else { "" }),
+                label: match &c.hint {
+                    Some(h) => format!("{typed} {h}"),
+                    None => typed,
+                },
+                description: c.description.clone(),
+                source: Source::Agent,
+            }
+        })
+        .collect()
 }
 
 fn arguments(root: &str, rest: &str, cx: &Context<'_>) -> Vec<Candidate> {

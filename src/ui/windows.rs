@@ -314,7 +314,6 @@ fn help_lines(state: &AppState, t: &ThemeView) -> Vec<Line<'static>> {
         "slash commands (Tab completes)",
         t.style("ui.title"),
     )));
-    let builtins: Vec<&str> = command::slash_commands().map(|(n, _, _)| n).collect();
     for (name, description, _) in command::slash_commands() {
         lines.push(Line::from(vec![
             Span::styled(format!("  /{name:<14}"), t.style("ui.help.key")),
@@ -323,18 +322,16 @@ fn help_lines(state: &AppState, t: &ThemeView) -> Vec<Line<'static>> {
     }
     if let Some(s) = state.active_session().filter(|s| !s.commands.is_empty()) {
         lines.push(Line::from(Span::styled(
-            format!("{}'s commands (sent to the agent)", s.agent),
+            format!(
+                "{}'s commands (sent to the agent; // reaches one that shares a built-in's name)",
+                s.agent
+            ),
             t.style("ui.title"),
         )));
         for c in &s.commands {
-            // One that shares a built-in's name is reached as `/name (agent)`.
-            let shown = if builtins.contains(&c.name.as_str()) {
-                format!("{} (agent)", c.name)
-            } else {
-                c.name.clone()
-            };
+            let shown = crate::state::slash::agent_form(&c.name);
             lines.push(Line::from(vec![
-                Span::styled(format!("  /{shown:<14}"), t.style("ui.help.key")),
+                Span::styled(format!("  {shown:<15}"), t.style("ui.help.key")),
                 Span::styled(c.description.clone(), t.style("ui.text")),
             ]));
         }
