@@ -275,7 +275,7 @@ mod tests {
         "nav.page_down", "nav.first", "nav.last", "sessions.detail", "sessions.back",
         "session.next", "session.prev", "session.1", "session.2", "session.3", "session.4",
         "session.5", "session.6", "session.7", "session.8", "session.9", "app.mouse",
-        "tools.input",
+        "tools.input", "chat.editor",
     ];
     const NONE: Modifiers = Modifiers::NONE;
     const CTRL: Modifiers = Modifiers::CONTROL;
@@ -313,7 +313,7 @@ mod tests {
         let k = Keymap::default_keymap(KNOWN);
         let contexts = "global chat nodes sessions detail form permission help";
         assert_eq!(k.contexts(), contexts.split(' ').collect::<Vec<_>>());
-        assert_eq!(k.bindings("chat").len(), 20);
+        assert_eq!(k.bindings("chat").len(), 21);
         assert_eq!(k.bindings("help").len(), 4);
     }
 
@@ -431,9 +431,9 @@ mod tests {
             ],
         );
         let chat = k.bindings("chat");
-        assert_eq!(chat.len(), 21);
-        assert_eq!(chat[6], pair("Ctrl+W", "transcript.save"), "kept in place");
-        assert_eq!(chat[20], pair("F5", "yolo.toggle"));
+        assert_eq!(chat.len(), 22);
+        assert_eq!(chat[7], pair("Ctrl+W", "transcript.save"), "kept in place");
+        assert_eq!(chat[21], pair("F5", "yolo.toggle"));
         assert_eq!(k.contexts().last().map(String::as_str), Some("mine"));
     }
 
@@ -479,7 +479,7 @@ mod tests {
     fn unknown_command_names_file_line_and_key() {
         let (err, path) =
             load_error("[chat]\n\"ctrl+x\" = \"copy.code\"\n\"alt+s\" = \"chat.sned\"\n");
-        let known = "(known chat.* commands: chat.send, chat.newline)";
+        let known = "(known chat.* commands: chat.send, chat.newline, chat.editor)";
         assert_names(&err, &path, 3, &["[chat] \"alt+s\"", "chat.sned", known]);
     }
 

@@ -29,6 +29,11 @@ impl std::ops::Deref for Tmux {
 
 impl Tmux {
     fn start(width: u16, height: u16) -> Tmux {
+        Tmux::start_env(width, height, "")
+    }
+
+    /// Started with `env` ("NAME=value …") in its environment.
+    fn start_env(width: u16, height: u16, env: &str) -> Tmux {
         let root = tempfile::tempdir().unwrap();
         let name = format!(
             "praxis-e2e-{}",
@@ -40,7 +45,7 @@ impl Tmux {
         );
         std::fs::create_dir_all(root.path().join("work")).unwrap();
         let script = format!(
-            "cd {work} && PRAXIS_CONFIG_DIR={root}/config PRAXIS_DATA_DIR={root}/data {praxis}; echo PRAXIS-EXITED $?; sleep 30",
+            "cd {work} && {env} PRAXIS_CONFIG_DIR={root}/config PRAXIS_DATA_DIR={root}/data {praxis}; echo PRAXIS-EXITED $?; sleep 30",
             work = root.path().join("work").display(),
             root = root.path().display(),
             praxis = PRAXIS
@@ -201,6 +206,44 @@ fn the_model_is_switched_with_tab_completion_and_heads_the_next_answer() {
     t.text("/options brief");
     t.keys(&["Enter"]);
     t.wait_for("Brief answers: on");
+    t.quit();
+}
+
+#[test]
+fn ctrl_g_edits_the_draft_in_the_editor_which_gets_every_key() {
+    // An editor that shows the draft and reads a line from the terminal: the keys typed
+    // reach it only if praxis stopped reading the terminal meanwhile.
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'EDITING: '; cat \"$1\"; printf '\\n> '\nread line\nprintf '%s\\n' \"$line\" > \"$1\"\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("755")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    let t = Tmux::start_env(80, 20, &format!("VISUAL={}", editor.display()));
+    t.wait_for("demo · idle");
+    t.text("a first draft");
+    t.keys(&["C-g"]);
+    t.wait_for("EDITING: a first draft");
+    t.text("the draft as the editor saved it");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Draft edited; Enter sends it");
+    assert!(
+        screen.contains("the draft as the editor saved it"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("EDITING"),
+        "the full screen is back:\n{screen}"
+    );
+    // The keyboard is praxis's again.
+    t.keys(&["Enter"]);
+    t.wait_for("▸ you");
     t.quit();
 }
 

@@ -166,7 +166,10 @@ pub(super) fn run_effect(
                 }
             });
         }
-        Effect::SetTheme(_) | Effect::SetMouseCapture(_) | Effect::Quit => {}
+        Effect::SetTheme(_)
+        | Effect::SetMouseCapture(_)
+        | Effect::EditDraft { .. }
+        | Effect::Quit => {}
         // Written by the loop (it knows the notification style).
         Effect::Notify { .. } => {}
     }

@@ -12,6 +12,7 @@
 
 use std::io::Write;
 
+mod editor;
 mod effects;
 mod notify;
 mod remote;
@@ -99,6 +100,44 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
     }
+}
+
+/// Hands the terminal to the external editor on `draft` and takes it back: the full screen
+/// is left (the editor gets a plain terminal) and set up again, then redrawn whole.
+async fn in_editor(
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    mouse_capture: bool,
+    draft: &str,
+) -> Result<String, String> {
+    let editor = editor::command()?;
+    let mut out = std::io::stdout();
+    let _ = execute!(out, event::PopKeyboardEnhancementFlags);
+    let _ = execute!(
+        out,
+        event::DisableMouseCapture,
+        event::DisableBracketedPaste,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+    let result = editor::edit(&editor, draft).await;
+    let _ = terminal::enable_raw_mode();
+    let _ = execute!(
+        out,
+        terminal::EnterAlternateScreen,
+        event::EnableBracketedPaste
+    );
+    if mouse_capture {
+        let _ = execute!(out, event::EnableMouseCapture);
+    }
+    let _ = execute!(
+        out,
+        event::PushKeyboardEnhancementFlags(
+            event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
+        )
+    );
+    let _ = terminal.clear();
+    result
 }
 
 /// Leaves the terminal as it was (idempotent).
@@ -240,6 +279,7 @@ pub async fn run(
     remote::start(&config, &paths, events_tx, joined_tx, tx.clone(), dropped);
 
     let mut input = EventStream::new();
+    let mut edit: Option<(String, String)> = None;
     let mut signals = crate::signals::Signals::new();
     let mut ended_by: Option<crate::signals::Signal> = None;
     // When the oldest key not yet shown on screen arrived (for the "key answered" log line).
@@ -263,7 +303,7 @@ pub async fn run(
                     key_waiting.get_or_insert_with(Instant::now);
                 }
                 if let Some(a) = action {
-                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                     dirty = true;
                 }
             }
@@ -274,7 +314,7 @@ pub async fn run(
             }
             Some((node, event)) = recv_node(&mut node_events) => {
                 let mut bytes = text_len(&event);
-                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
@@ -283,7 +323,7 @@ pub async fn run(
                     }
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     bytes += text_len(&event);
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 }
                 dirty = true;
             }
@@ -302,7 +342,7 @@ pub async fn run(
                     remote: true,
                 };
                 nodes[j.node] = Some(j.client);
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 dirty = true;
             }
             Some(action) = rx.recv() => {
@@ -312,12 +352,12 @@ pub async fn run(
                 let queued = node_events.as_ref().map_or(0, |rx| rx.len());
                 for _ in 0..queued {
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 }
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 // Drain what is already queued so a burst of chunks costs one frame.
                 while let Ok(more) = rx.try_recv() {
-                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 }
                 dirty = true;
             }
@@ -326,13 +366,33 @@ pub async fn run(
                 // An idle screen is not redrawn for the clock alone (the tick that ends a
                 // faded message or an armed guard still is).
                 let before = app.ticking();
-                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style });
+                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
                 dirty |= before || app.ticking();
             }
             _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
         }
         if app.quit {
             break;
+        }
+        if let Some((session, draft)) = edit.take() {
+            // The event reader stops first: every key goes to the editor.
+            drop(input);
+            let result = in_editor(&mut terminal, app.mouse_capture, &draft).await;
+            input = EventStream::new();
+            apply(
+                &mut app,
+                Action::Edited { session, result },
+                &mut Cx {
+                    nodes: &nodes,
+                    tx: &tx,
+                    paths: &paths,
+                    cache: &mut cache,
+                    notify: notify_style,
+                    edit: &mut edit,
+                },
+            );
+            dirty = true;
+            key_waiting.get_or_insert_with(Instant::now);
         }
         // A key is drawn at once (the frame cap is for streamed output), so typing never
         // waits for the next frame slot.
@@ -438,6 +498,11 @@ fn apply(app: &mut AppState, action: Action, cx: &mut Cx<'_>) {
             };
             continue;
         }
+        if let Effect::EditDraft { session, text } = effect {
+            // Run by the loop, which can stop reading the terminal while the editor has it.
+            *cx.edit = Some((session, text));
+            continue;
+        }
         if let Effect::Notify { title, body } = &effect {
             // Between frames: the terminal's buffer is flushed after every draw.
             notify::write(&notify::notification(cx.notify, title, body));
@@ -454,4 +519,6 @@ struct Cx<'a> {
     paths: &'a Paths,
     cache: &'a mut UiCache,
     notify: notify::Style,
+    /// A draft to edit in the external editor (session, text), taken by the loop.
+    edit: &'a mut Option<(String, String)>,
 }

@@ -75,6 +75,11 @@ pub enum Action {
         result: Result<PathBuf, String>,
     },
     Copied(Result<&'static str, String>),
+    /// The draft as saved in the external editor, or why it could not be edited.
+    Edited {
+        session: String,
+        result: Result<String, String>,
+    },
     /// A local effect (history, theme) failed; show why.
     Failed(String),
     /// After a draw: the chat pane's total line count and height, for scrolling.

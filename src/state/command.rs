@@ -100,6 +100,8 @@ pub enum Command {
     ToggleThoughts,
     ToggleTools,
     ToggleToolInput,
+    /// Edit the draft in `$VISUAL` / `$EDITOR`.
+    ExternalEditor,
     Scroll(ScrollTo),
     Complete,
     HistorySearch,
@@ -187,6 +189,7 @@ pub const TABLE: &[Spec] = &[
     Spec { name: "nodes.list", doc: "List nodes and their status", slash: Some(("node", "Nodes: list, status")), routed: true, parse: parse_node },
     Spec { name: "nodes.toggle", doc: "Open or close the Nodes window", slash: None, routed: false, parse: fixed!(Command::ToggleNodes) },
     Spec { name: "chat.send", doc: "Send the prompt", slash: None, routed: false, parse: fixed!(Command::Send) },
+    Spec { name: "chat.editor", doc: "Edit the draft in $VISUAL or $EDITOR", slash: None, routed: false, parse: fixed!(Command::ExternalEditor) },
     Spec { name: "chat.newline", doc: "Insert a newline", slash: None, routed: false, parse: fixed!(Command::Newline) },
     Spec { name: "session.cancel_or_close", doc: "Clear the draft, else cancel the running prompt, else close the session (twice)", slash: None, routed: false, parse: fixed!(Command::CancelOrClose) },
     Spec { name: "copy.code", doc: "Copy the last code block", slash: None, routed: false, parse: fixed!(Command::Copy(CopyWhat::Code)) },

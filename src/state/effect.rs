@@ -80,6 +80,12 @@ pub enum Effect {
         title: String,
         body: String,
     },
+    /// Hand the terminal to `$VISUAL` / `$EDITOR` on session `session`'s draft; the result
+    /// comes back as [`Action::Edited`](super::Action::Edited).
+    EditDraft {
+        session: String,
+        text: String,
+    },
     /// Remember a prompt in the persistent history.
     AppendHistory(String),
     Quit,

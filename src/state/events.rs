@@ -230,6 +230,26 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                 }
             }
         }
+        Action::Edited { session, result } => match result {
+            Ok(text) => {
+                if let Some(s) = state.session_mut(&session) {
+                    s.set_input(&text);
+                    s.history_pos = None;
+                }
+                let lines = text.lines().count();
+                let what = if lines > 1 {
+                    format!("Draft edited ({lines} lines); Enter sends it")
+                } else {
+                    "Draft edited; Enter sends it".to_string()
+                };
+                state.say_in(Scope::Session(session), Level::Info, what);
+            }
+            Err(e) => state.say_in(
+                Scope::Session(session),
+                Level::Error,
+                format!("Could not edit the draft: {e}"),
+            ),
+        },
         Action::Failed(e) => state.say(Level::Error, e),
         Action::Copied(result) => match result {
             Ok(how) => state.say(Level::Info, format!("Copied ({how})")),

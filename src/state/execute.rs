@@ -177,6 +177,15 @@ pub(super) fn execute(state: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) 
         Command::ToggleYolo => ops::toggle_yolo(state, fx),
         Command::ToggleThoughts => state.show_thoughts = !state.show_thoughts,
         Command::ToggleTools => state.show_tool_output = !state.show_tool_output,
+        Command::ExternalEditor => {
+            let Some(s) = state.active_session() else {
+                return Outcome::Refused;
+            };
+            fx.push(Effect::EditDraft {
+                session: s.id.clone(),
+                text: s.input_text(),
+            });
+        }
         Command::ToggleToolInput => {
             state.show_tool_input = !state.show_tool_input;
             let what = if state.show_tool_input {

@@ -462,6 +462,8 @@ mod agent_command_tests;
 #[cfg(test)]
 mod cost_tests;
 #[cfg(test)]
+mod editor_tests;
+#[cfg(test)]
 mod fleet_support;
 #[cfg(test)]
 mod fleet_tests;
