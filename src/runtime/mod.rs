@@ -424,12 +424,13 @@ pub async fn run(
                 notify::write(&notify::title(&title));
                 shown_title = title;
             }
-            if layout != app.layout {
+            if layout != app.layout || cache.input_width != app.input_width {
                 state::update(
                     &mut app,
                     Action::Layout {
                         total: layout.0,
                         height: layout.1,
+                        input_width: cache.input_width,
                     },
                 );
             }

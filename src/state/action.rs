@@ -86,6 +86,8 @@ pub enum Action {
     Layout {
         total: usize,
         height: usize,
+        /// The width the prompt is wrapped at.
+        input_width: u16,
     },
     /// Wall clock, for ages and timeouts on guards.
     Tick {

@@ -307,6 +307,11 @@ impl Input {
         true
     }
 
+    /// Puts the cursor at `row`, `col` (clamped to the text).
+    pub fn move_to(&mut self, row: usize, col: usize) {
+        self.go(row, col);
+    }
+
     fn go(&mut self, row: usize, col: usize) {
         self.row = row.min(self.lines.len() - 1);
         self.col = col.min(self.line_len());

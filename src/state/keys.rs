@@ -138,6 +138,17 @@ fn chat_input(state: &mut AppState, key: Key) {
     let Some(s) = state.active_session() else {
         return;
     };
+    // In a prompt wrapped over several rows, Up and Down move by the rows as drawn.
+    if key.modifiers == Modifiers::NONE && matches!(key.code, KeyCode::Up | KeyCode::Down) {
+        let up = key.code == KeyCode::Up;
+        let w = state.input_width as usize;
+        if let Some((line, col)) = super::input_wrap::vertical(&s.input, w, up) {
+            if let Some(s) = state.active_session_mut() {
+                s.input.move_to(line, col);
+            }
+            return;
+        }
+    }
     let (row, _) = s.input.cursor();
     let last_row = s.input.lines().len().saturating_sub(1);
     let at = s.history_pos;
@@ -163,10 +174,16 @@ fn chat_input(state: &mut AppState, key: Key) {
             let Some(s) = state.active_session_mut() else {
                 return;
             };
+            if s.history_pos.is_none() {
+                s.draft_before_recall = s.input_text();
+            }
             s.history_pos = pos;
             match text {
                 Some(t) => s.set_input(&t),
-                None => s.clear_input(),
+                None => {
+                    let draft = std::mem::take(&mut s.draft_before_recall);
+                    s.set_input(&draft);
+                }
             }
         }
         None => {

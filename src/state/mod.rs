@@ -20,6 +20,7 @@ mod events;
 mod execute;
 pub mod fleet;
 pub mod input;
+pub mod input_wrap;
 mod keys;
 mod launch;
 pub mod lifecycle;
@@ -166,6 +167,8 @@ pub struct AppState {
     pub now_ms: u64,
     /// The chat pane's total lines and height at the last draw.
     pub layout: (usize, usize),
+    /// The width the prompt was wrapped at in the last frame (0 before the first).
+    pub input_width: u16,
     /// Sessions being created: (agent, started at).
     pub starting: Vec<(String, u64)>,
     /// Start this session as soon as the first node connects.
@@ -239,6 +242,7 @@ impl AppState {
             history: Vec::new(),
             now_ms: 0,
             layout: (0, 0),
+            input_width: 0,
             starting: Vec::new(),
             auto_start: None,
             auto_start_node: None,
@@ -451,7 +455,14 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
                 }
             }
         }
-        Action::Layout { total, height } => state.layout = (total, height),
+        Action::Layout {
+            total,
+            height,
+            input_width,
+        } => {
+            state.layout = (total, height);
+            state.input_width = input_width;
+        }
         other => events::on_event(state, other, &mut fx),
     }
     fx
@@ -462,7 +473,7 @@ mod agent_command_tests;
 #[cfg(test)]
 mod cost_tests;
 #[cfg(test)]
-mod editor_tests;
+mod draft_tests;
 #[cfg(test)]
 mod fleet_support;
 #[cfg(test)]

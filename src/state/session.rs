@@ -47,6 +47,8 @@ pub struct SessionView {
     pub tokens: (u64, u64),
     /// Index into the prompt history while recalling with Up/Down.
     pub history_pos: Option<usize>,
+    /// The draft as it was when recalling began: Down past the newest prompt brings it back.
+    pub draft_before_recall: String,
     /// Whether this client follows the session. A session a node listed (left running by
     /// an earlier client, or started by another) is not followed until it is opened; opening
     /// it attaches and replays what this client has not seen.
@@ -137,6 +139,7 @@ impl SessionView {
             options: Vec::new(),
             tokens: (0, 0),
             history_pos: None,
+            draft_before_recall: String::new(),
             attached: true,
             title: None,
             agent_title: false,

@@ -427,6 +427,7 @@ fn scrolling_leaves_follow_mode_and_end_returns_to_it() {
         Action::Layout {
             total: 100,
             height: 20,
+            input_width: 80,
         },
     );
     update(&mut s, key(KeyCode::PageUp, Modifiers::NONE));

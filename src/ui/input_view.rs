@@ -1,9 +1,10 @@
-//! Draws the prompt editor (`state::input::Input`): its lines soft-wrapped to the width (at
-//! the last space that fits, else anywhere), the cursor as a reversed cell, and a dim
+//! Draws the prompt editor (`state::input::Input`): its lines soft-wrapped to the width
+//! ([`crate::state::input_wrap`]: at the last space that fits, else anywhere), the cursor as a reversed cell, and a dim
 //! placeholder while it is empty; scrolled so the cursor's row stays in view. [`height`] tells
 //! the layout how many rows the input takes, so the box grows with the prompt.
 
 use crate::state::input::Input;
+use crate::state::input_wrap::{cursor_at, rows};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -12,68 +13,6 @@ use unicode_width::UnicodeWidthChar;
 
 fn width(c: char) -> usize {
     c.width().unwrap_or(0)
-}
-
-/// A row on screen: chars `start..end` of logical line `line`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Row {
-    line: usize,
-    start: usize,
-    end: usize,
-}
-
-/// The rows of `input` at width `w`: each line wrapped after the last space that fits, or
-/// anywhere in a word longer than the width.
-fn rows(input: &Input, w: usize) -> Vec<Row> {
-    let mut out = Vec::new();
-    for (line, text) in input.lines().iter().enumerate() {
-        let chars: Vec<char> = text.chars().collect();
-        let (mut start, mut x, mut after_space) = (0, 0, None);
-        for (i, &c) in chars.iter().enumerate() {
-            let cw = width(c);
-            if x + cw > w && i > start {
-                let cut = after_space.filter(|&a| a > start).unwrap_or(i);
-                out.push(Row {
-                    line,
-                    start,
-                    end: cut,
-                });
-                start = cut;
-                x = chars[cut..i].iter().map(|&c| width(c)).sum();
-                after_space = None;
-            }
-            x += cw;
-            if c == ' ' {
-                after_space = Some(i + 1);
-            }
-        }
-        out.push(Row {
-            line,
-            start,
-            end: chars.len(),
-        });
-    }
-    out
-}
-
-/// The row and column of the cursor among `rows` (a cursor after a full last row goes to
-/// the start of a row of its own, one past the rows).
-fn cursor_at(input: &Input, rows: &[Row], w: usize) -> (usize, usize) {
-    let (line, col) = input.cursor();
-    let text = &input.lines()[line];
-    for (i, r) in rows.iter().enumerate() {
-        let last_of_line = rows.get(i + 1).is_none_or(|n| n.line != line);
-        if r.line == line && col >= r.start && (col < r.end || last_of_line) {
-            let x: usize = text
-                .chars()
-                .skip(r.start)
-                .take(col - r.start)
-                .map(width)
-                .sum();
-            return if x >= w { (i + 1, 0) } else { (i, x) };
-        }
-    }
-    (0, 0)
 }
 
 /// How many rows `input` takes at width `w` (what the layout gives the input box).

@@ -41,6 +41,8 @@ pub struct UiCache {
     /// The last frame left layout work for the next ones (after a resize, a theme switch or
     /// a toggle, entries off screen are laid out a budget per frame): draw again.
     pub pending: bool,
+    /// The width the prompt was wrapped at in the last frame (Up/Down move by its rows).
+    pub input_width: u16,
 }
 
 impl UiCache {
@@ -49,6 +51,7 @@ impl UiCache {
             theme: ThemeView::new(theme, highlighter),
             chats: HashMap::new(),
             pending: false,
+            input_width: 0,
         }
     }
 
@@ -175,6 +178,7 @@ pub fn draw_into(
                 false => format!("Type a prompt · {placeholder}"),
             };
             input_view::render(&session.input, &placeholder, inner, buf);
+            cache.input_width = inner.width;
         }
     }
     if let (Some(c), Some(_)) = (&state.completion, state.active_session()) {

@@ -477,7 +477,14 @@ fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
         Highlighter::new_blocking(),
     );
     let (total, height) = draw_into(&mut buf, Rect::new(0, 0, 60, 20), &s, &mut cache);
-    update(&mut s, Action::Layout { total, height });
+    update(
+        &mut s,
+        Action::Layout {
+            total,
+            height,
+            input_width: 60,
+        },
+    );
     key(&mut s, KeyCode::PageUp, Modifiers::NONE);
     let up = render(&s, 60, 20);
     assert!(!up.contains("new output below"), "nothing new yet:\n{up}");
