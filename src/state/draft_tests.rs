@@ -84,7 +84,10 @@ fn up_and_down_move_through_a_wrapped_draft_before_walking_the_history() {
     assert_eq!(s.active_session().unwrap().input_text(), draft);
     // On the first row, Up walks the history; Down past its newest brings the draft back.
     update(&mut s, up);
-    assert_eq!(s.active_session().unwrap().input_text(), "an earlier prompt");
+    assert_eq!(
+        s.active_session().unwrap().input_text(),
+        "an earlier prompt"
+    );
     update(&mut s, down);
     assert_eq!(s.active_session().unwrap().input_text(), draft);
 }
