@@ -279,7 +279,11 @@ impl ConfigOption {
     /// From the protocol's type, cleaned; `None` for a kind this client does not know.
     pub fn from_schema(o: &schema::SessionConfigOption) -> Option<Self> {
         use schema::{SessionConfigKind as K, SessionConfigSelectOptions as S};
-        let clean = |t: &str| crate::sanitize::sanitize(t).trim().to_string();
+        // One line each: names and values show in the status bar, popups and lists.
+        let clean = |t: &str| {
+            let t = crate::sanitize::sanitize(t);
+            t.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
         let value = match &o.kind {
             K::Select(sel) => {
                 let flat: Vec<&schema::SessionConfigSelectOption> = match &sel.options {

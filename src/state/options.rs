@@ -200,28 +200,26 @@ pub(super) fn answered(
     option: String,
     result: Result<Vec<ConfigOption>, RpcError>,
 ) {
-    let text = match result {
+    let said = match result {
         Ok(options) => {
             let Some(s) = state.session_mut(&session) else {
                 return;
             };
             apply(s, options);
-            let Some(o) = find(&s.options, &option) else {
-                return;
-            };
-            let text = format!("{}: {}", o.name, o.shown());
-            state.say_in(Scope::Session(session), Level::Info, text);
-            return;
+            find(&s.options, &option).map(|o| (Level::Info, format!("{}: {}", o.name, o.shown())))
         }
         Err(e) => {
             let name = state
                 .session(&session)
                 .and_then(|s| find(&s.options, &option))
                 .map_or(option.clone(), |o| o.name.clone());
-            format!("Could not set {name}: {}", super::events::describe(&e))
+            let why = super::events::describe(&e);
+            Some((Level::Error, format!("Could not set {name}: {why}")))
         }
     };
-    state.say_in(Scope::Session(session), Level::Error, text);
+    if let Some((level, text)) = said {
+        state.say_in(Scope::Session(session), level, text);
+    }
 }
 
 /// A select option's choices, the current one marked, and how to switch.

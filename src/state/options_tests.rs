@@ -14,7 +14,7 @@ fn advertised(model: &str, brief: bool) -> Vec<ConfigOption> {
         { "id": "model", "name": "Model", "category": "model", "type": "select",
           "currentValue": model, "options": [
             { "value": "demo-fast", "name": "Demo Fast" },
-            { "value": "demo-deep", "name": "Demo Deep\u{1b}[31m" } ] },
+            { "value": "demo-deep", "name": "Demo\n\tDeep\u{1b}[31m" } ] },
         { "id": "mode", "name": "Mode", "category": "mode", "type": "select",
           "currentValue": "default", "options": [
             { "value": "default", "name": "Default" }, { "value": "plan", "name": "Plan" } ] },
