@@ -7,8 +7,9 @@
 //! - a resize of a 10 MiB transcript: the first frame after it, the frames until the whole
 //!   transcript is laid out at the new width, and the peak RSS (printed; `PRAXIS_BENCH_RESIZE=1`
 //!   runs only this);
-//! - 256 KiB of each kind of growing content (prose, a thought, a tool's output, code inside a
-//!   list item, one long paragraph, one long block quote) at a model's pace: the cost of the
+//! - 256 KiB of each kind of growing content (prose, a thought, a tool's output plain and
+//!   fenced, code inside a list item, one long paragraph, one long block quote) at a model's
+//!   pace: the cost of the
 //!   last fifth over the first (printed; `PRAXIS_BENCH_GROWTH=tool,quote` runs only those).
 
 use criterion::{black_box, Criterion};
@@ -218,6 +219,8 @@ fn growth_doc(kind: &str) -> String {
         "prose" => (String::new(), format!("{words} with *some* `code`.\n")),
         "paragraph" => (String::new(), format!("{words} and **more** words\n")),
         "quote" => (String::new(), format!("> {words} and _more_\n")),
+        // A tool's output as Claude's adapter sends it: rendered as markdown.
+        "fenced tool" => ("```console\n".to_string(), format!("{words}\n")),
         "code in list" => (
             "1. Build it:\n\n   ```rust\n".to_string(),
             "   let x = compute(\"a line of code inside a numbered step\", 42);\n".to_string(),
@@ -257,7 +260,7 @@ fn growth(kind: &str, hl: &Highlighter) -> (f64, f64) {
     let fifth = pieces.len() / 5;
     let mut times = Vec::new();
     let mut output = String::new();
-    if kind == "tool" {
+    if kind.ends_with("tool") {
         update(
             &mut s,
             Action::Node {
@@ -274,7 +277,7 @@ fn growth(kind: &str, hl: &Highlighter) -> (f64, f64) {
     // Decoding frames belongs to the protocol layer (and ACP sends a tool's whole output in
     // each update): each fifth's actions are built before it is timed.
     let action = |p: &str, output: &mut String| match kind {
-        "tool" => {
+        "tool" | "fenced tool" => {
             output.push_str(p);
             let v = json!({"sessionUpdate": "tool_call_update", "toolCallId": "t", "content": [{"type": "content", "content": {"type": "text", "text": output}}]});
             Action::Node {
@@ -322,6 +325,7 @@ fn growth_figures(kinds: &str, hl: &Highlighter) {
         "prose",
         "thought",
         "tool",
+        "fenced tool",
         "code in list",
         "paragraph",
         "quote",
