@@ -9,8 +9,8 @@
 //!   runs only this);
 //! - 256 KiB of each kind of growing content (prose, a thought, a tool's output plain and
 //!   fenced, code inside a list item, one long paragraph, one long block quote) at a model's
-//!   pace: the cost of the
-//!   last fifth over the first (printed; `PRAXIS_BENCH_GROWTH=tool,quote` runs only those).
+//!   pace: the cost of the last fifth over the first (printed; `PRAXIS_BENCH_GROWTH=tool,quote`
+//!   runs only those).
 
 use criterion::{black_box, Criterion};
 use praxis::demo_agent::content::{chunks, markdown_of_size};
