@@ -306,6 +306,27 @@ fn escapes_never_reach_the_terminal() {
     let screen = t.wait_for("Modes:");
     assert!(screen.contains("MODEID-END"), "{screen}");
 
+    // Its config options (names, values and the model in the next header), and an answer to
+    // setting one that says nothing: refused, the options kept.
+    t.text("/model");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Second line");
+    assert!(screen.contains("OPTNAME-END"), "{screen}");
+    assert!(
+        screen.contains("○ hostile · MODELNAME MODELNAME-END"),
+        "the model heads the turn:\n{screen}"
+    );
+    t.text("/model m2");
+    t.keys(&["Enter"]);
+    t.wait_for("does not list the options");
+    t.text("/options");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Session options");
+    assert!(
+        !screen.contains("Odd"),
+        "an unknown kind is left out:\n{screen}"
+    );
+
     // An error answer to session/prompt.
     t.text("escapes-error");
     t.keys(&["Enter"]);

@@ -198,6 +198,29 @@ def modes():
     }
 
 
+def config_options():
+    """Config options (ACP configOptions); with escapes, in every string, plus one of a kind no
+    client knows and one that is not even an object."""
+    if not ESCAPES:
+        return []
+    return [
+        {
+            "id": "model",
+            "name": hostile("OPTNAME"),
+            "description": hostile("OPTDESC"),
+            "category": "model",
+            "type": "select",
+            "currentValue": "m1",
+            "options": [
+                {"value": "m1", "name": hostile("MODELNAME")},
+                {"value": "m2", "name": "Second\n\tline"},
+            ],
+        },
+        {"id": "odd", "name": "Odd", "type": "slider", "currentValue": 3},
+        "not an option",
+    ]
+
+
 def commands():
     if ESCAPES:
         return [
@@ -489,7 +512,7 @@ def handle(msg):
         CWD[sid] = (params or {}).get("cwd", os.getcwd())
         for i in range(EARLY_FLOOD):
             update(sid, {"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": "early %d\n" % i}})
-        respond(rid, {"sessionId": sid, "modes": modes()})
+        respond(rid, {"sessionId": sid, "modes": modes(), "configOptions": config_options()})
         advertise(sid)
     elif method == "session/prompt":
         sid = (params or {}).get("sessionId", "")
@@ -505,6 +528,8 @@ def handle(msg):
             respond(rid, {"stopReason": "end_turn"})
     elif method == "session/set_mode":
         respond(rid, {})
+    elif method == "session/set_config_option":
+        respond(rid, None)  # as some agents answer what they do not implement
     elif method == "authenticate":
         respond(rid, {})
     else:

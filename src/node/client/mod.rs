@@ -327,7 +327,13 @@ impl NodeClient {
         let answer = self
             .request(method::SESSION_SET_CONFIG_OPTION, params)
             .await?;
-        Ok(config_options(answer.get("configOptions")))
+        // Every option as it is now, as the protocol asks: without them nothing is known.
+        match answer.get("configOptions").filter(|o| o.is_array()) {
+            Some(options) => Ok(config_options(Some(options))),
+            None => Err(RpcError::internal(
+                "the agent's answer does not list the options",
+            )),
+        }
     }
 
     /// The session's transcript as Markdown, rendered by the node from its journal.
