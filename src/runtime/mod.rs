@@ -77,21 +77,7 @@ pub struct TerminalGuard;
 impl TerminalGuard {
     pub fn enter() -> std::io::Result<TerminalGuard> {
         TUI_ACTIVE.store(true, Ordering::SeqCst);
-        terminal::enable_raw_mode()?;
-        let mut out = std::io::stdout();
-        execute!(
-            out,
-            terminal::EnterAlternateScreen,
-            event::EnableBracketedPaste,
-            event::EnableMouseCapture
-        )?;
-        // Lets terminals that support it report Shift+Enter and friends distinctly.
-        let _ = execute!(
-            out,
-            event::PushKeyboardEnhancementFlags(
-                event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
-            )
-        );
+        enter_screen(true)?;
         Ok(TerminalGuard)
     }
 }
@@ -102,6 +88,42 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Raw mode, the alternate screen, bracketed paste, mouse capture (when `mouse`), and the
+/// keyboard flags that let terminals report Shift+Enter and friends distinctly.
+fn enter_screen(mouse: bool) -> std::io::Result<()> {
+    terminal::enable_raw_mode()?;
+    let mut out = std::io::stdout();
+    execute!(
+        out,
+        terminal::EnterAlternateScreen,
+        event::EnableBracketedPaste
+    )?;
+    if mouse {
+        execute!(out, event::EnableMouseCapture)?;
+    }
+    let _ = execute!(
+        out,
+        event::PushKeyboardEnhancementFlags(
+            event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
+        )
+    );
+    Ok(())
+}
+
+/// Undoes [`enter_screen`] (idempotent).
+fn leave_screen() {
+    let mut out = std::io::stdout();
+    let _ = execute!(out, event::PopKeyboardEnhancementFlags);
+    let _ = execute!(
+        out,
+        event::DisableMouseCapture,
+        event::DisableBracketedPaste,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+}
+
 /// Hands the terminal to the external editor on `draft` and takes it back: the full screen
 /// is left (the editor gets a plain terminal) and set up again, then redrawn whole.
 async fn in_editor(
@@ -110,32 +132,11 @@ async fn in_editor(
     draft: &str,
 ) -> Result<String, String> {
     let editor = editor::command()?;
-    let mut out = std::io::stdout();
-    let _ = execute!(out, event::PopKeyboardEnhancementFlags);
-    let _ = execute!(
-        out,
-        event::DisableMouseCapture,
-        event::DisableBracketedPaste,
-        terminal::LeaveAlternateScreen,
-        cursor::Show
-    );
-    let _ = terminal::disable_raw_mode();
+    leave_screen();
     let result = editor::edit(&editor, draft).await;
-    let _ = terminal::enable_raw_mode();
-    let _ = execute!(
-        out,
-        terminal::EnterAlternateScreen,
-        event::EnableBracketedPaste
-    );
-    if mouse_capture {
-        let _ = execute!(out, event::EnableMouseCapture);
+    if let Err(e) = enter_screen(mouse_capture) {
+        tracing::warn!(error = %e, "the full screen could not be set up again after the editor");
     }
-    let _ = execute!(
-        out,
-        event::PushKeyboardEnhancementFlags(
-            event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
-        )
-    );
     let _ = terminal.clear();
     result
 }
@@ -143,19 +144,10 @@ async fn in_editor(
 /// Leaves the terminal as it was (idempotent).
 pub fn restore() {
     let was_active = TUI_ACTIVE.swap(false, Ordering::SeqCst);
-    let mut out = std::io::stdout();
     if was_active {
-        let _ = out.write_all(notify::POP_TITLE);
+        let _ = std::io::stdout().write_all(notify::POP_TITLE);
     }
-    let _ = execute!(out, event::PopKeyboardEnhancementFlags);
-    let _ = execute!(
-        out,
-        event::DisableMouseCapture,
-        event::DisableBracketedPaste,
-        terminal::LeaveAlternateScreen,
-        cursor::Show
-    );
-    let _ = terminal::disable_raw_mode();
+    leave_screen();
 }
 
 /// What the first session is started with (`praxis --agent --cwd --yolo --node`); None: the
@@ -280,6 +272,19 @@ pub async fn run(
 
     let mut input = EventStream::new();
     let mut edit: Option<(String, String)> = None;
+    // What effects need from the loop, borrowed anew for each action.
+    macro_rules! cx {
+        () => {
+            &mut Cx {
+                nodes: &nodes,
+                tx: &tx,
+                paths: &paths,
+                cache: &mut cache,
+                notify: notify_style,
+                edit: &mut edit,
+            }
+        };
+    }
     let mut signals = crate::signals::Signals::new();
     let mut ended_by: Option<crate::signals::Signal> = None;
     // When the oldest key not yet shown on screen arrived (for the "key answered" log line).
@@ -303,7 +308,7 @@ pub async fn run(
                     key_waiting.get_or_insert_with(Instant::now);
                 }
                 if let Some(a) = action {
-                    apply(&mut app, a, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                    apply(&mut app, a, cx!());
                     dirty = true;
                 }
             }
@@ -314,7 +319,7 @@ pub async fn run(
             }
             Some((node, event)) = recv_node(&mut node_events) => {
                 let mut bytes = text_len(&event);
-                apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                apply(&mut app, node_action(node, event, &dropped_tx), cx!());
                 // Drain the burst (many chunks, one frame), within the budgets so keys and
                 // frames are served during a flood.
                 for _ in 1..DRAIN_BUDGET {
@@ -323,7 +328,7 @@ pub async fn run(
                     }
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
                     bytes += text_len(&event);
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                    apply(&mut app, node_action(node, event, &dropped_tx), cx!());
                 }
                 dirty = true;
             }
@@ -342,7 +347,7 @@ pub async fn run(
                     remote: true,
                 };
                 nodes[j.node] = Some(j.client);
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                apply(&mut app, action, cx!());
                 dirty = true;
             }
             Some(action) = rx.recv() => {
@@ -352,12 +357,12 @@ pub async fn run(
                 let queued = node_events.as_ref().map_or(0, |rx| rx.len());
                 for _ in 0..queued {
                     let Some((node, event)) = node_events.as_mut().and_then(|rx| rx.try_recv().ok()) else { break };
-                    apply(&mut app, node_action(node, event, &dropped_tx), &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                    apply(&mut app, node_action(node, event, &dropped_tx), cx!());
                 }
-                apply(&mut app, action, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                apply(&mut app, action, cx!());
                 // Drain what is already queued so a burst of chunks costs one frame.
                 while let Ok(more) = rx.try_recv() {
-                    apply(&mut app, more, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                    apply(&mut app, more, cx!());
                 }
                 dirty = true;
             }
@@ -366,7 +371,7 @@ pub async fn run(
                 // An idle screen is not redrawn for the clock alone (the tick that ends a
                 // faded message or an armed guard still is).
                 let before = app.ticking();
-                apply(&mut app, Action::Tick { now_ms }, &mut Cx { nodes: &nodes, tx: &tx, paths: &paths, cache: &mut cache, notify: notify_style, edit: &mut edit });
+                apply(&mut app, Action::Tick { now_ms }, cx!());
                 dirty |= before || app.ticking();
             }
             _ = tokio::time::sleep_until(next_frame.into()), if dirty => {}
@@ -379,18 +384,7 @@ pub async fn run(
             drop(input);
             let result = in_editor(&mut terminal, app.mouse_capture, &draft).await;
             input = EventStream::new();
-            apply(
-                &mut app,
-                Action::Edited { session, result },
-                &mut Cx {
-                    nodes: &nodes,
-                    tx: &tx,
-                    paths: &paths,
-                    cache: &mut cache,
-                    notify: notify_style,
-                    edit: &mut edit,
-                },
-            );
+            apply(&mut app, Action::Edited { session, result }, cx!());
             dirty = true;
             key_waiting.get_or_insert_with(Instant::now);
         }
