@@ -1,17 +1,18 @@
-//! Node events and effect results: session updates into transcripts, status changes,
-//! permission requests, created sessions, finished prompts, attaches, saved transcripts.
+//! Node events and effect results: session updates into transcripts (the rest of an update
+//! is `updates.rs`), status changes, permission requests, created sessions, finished prompts,
+//! attaches, saved transcripts, config options set, drafts edited.
 //! Listings and node links are `listing.rs`; what makes news of them is `attention.rs`.
 
 use super::action::Action;
 use super::attention::{self, TurnEnd};
 use super::effect::Effect;
-use super::lifecycle::{self, LifeKind};
+use super::lifecycle::LifeKind;
 use super::listing;
-use super::session::{AgentCommand, Replay, SessionView};
+use super::session::{Replay, SessionView};
 use super::transcript::{Level, TurnState};
 use super::{AppState, NodeView, Overlay, Scope};
 use crate::node_api::{ErrorKind, NodeEvent, RpcError, SessionStatus, StopReason};
-use crate::protocol::acp::{schema, Update};
+use crate::protocol::acp::Update;
 use crate::sanitize::sanitize;
 
 pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
@@ -310,12 +311,12 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
                 return;
             };
             let agent = s.agent.clone();
-            s.turn_text_bytes += streamed_text(&update);
+            s.turn_text_bytes += super::updates::streamed_text(&update);
             if s.transcript.apply(&agent, &update) {
                 return;
             }
             if let Update::Known(u) = &update {
-                session_update(s, u);
+                super::updates::apply(s, u);
             }
         }
         NodeEvent::Permission {
@@ -373,7 +374,7 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
                 s.transcript.start_turn(&agent);
                 s.scroll = super::Scroll::Follow;
                 s.turn_open = false;
-                prompt_title(s, &text);
+                super::updates::prompt_title(s, &text);
             }
             attention::turn_started(state, &session);
         }
@@ -398,85 +399,6 @@ fn on_node_event(state: &mut AppState, node: usize, event: NodeEvent, fx: &mut V
             listing::lose_sessions(state, node, &why, fx);
             state.say(Level::Error, format!("Node disconnected: {reason}"));
         }
-    }
-}
-
-/// The answer or thought text an update streams, in bytes.
-fn streamed_text(update: &Update) -> u64 {
-    use schema::SessionUpdate as U;
-    match update {
-        Update::Known(u) => match u.as_ref() {
-            U::AgentMessageChunk(c) | U::AgentThoughtChunk(c) => match &c.content {
-                schema::ContentBlock::Text(t) => t.text.len() as u64,
-                _ => 0,
-            },
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
-
-/// A session update the transcript does not show: commands, mode, usage and cost, title.
-fn session_update(s: &mut SessionView, u: &schema::SessionUpdate) {
-    use schema::SessionUpdate as U;
-    match u {
-        U::AvailableCommandsUpdate(c) => {
-            s.commands = c
-                .available_commands
-                .iter()
-                .map(|c| AgentCommand {
-                    name: sanitize(&c.name),
-                    description: sanitize(&c.description),
-                    hint: c.input.as_ref().and_then(|i| match i {
-                        schema::AvailableCommandInput::Unstructured(u) => Some(sanitize(&u.hint)),
-                        #[allow(unreachable_patterns)]
-                        _ => None,
-                    }),
-                })
-                .collect();
-        }
-        U::CurrentModeUpdate(m) => s.mode = Some(sanitize(&m.current_mode_id.0)),
-        U::ConfigOptionUpdate(c) => super::options::apply(
-            s,
-            c.config_options
-                .iter()
-                .filter_map(crate::node_api::ConfigOption::from_schema)
-                .collect(),
-        ),
-        U::UsageUpdate(u) => {
-            s.context_used = Some((u.used, u.size));
-            if let Some(c) = &u.cost {
-                s.cost = Some((c.amount, sanitize(&c.currency)));
-            }
-        }
-        U::SessionInfoUpdate(info) => {
-            use agent_client_protocol_schema::MaybeUndefined as M;
-            match &info.title {
-                M::Value(t) => {
-                    if let Some(t) = lifecycle::title_from(&sanitize(t)) {
-                        s.title = Some(t);
-                        s.agent_title = true;
-                    }
-                }
-                M::Null => {
-                    // Cleared: back to the first prompt's first line.
-                    s.agent_title = false;
-                    s.title = s.transcript.entries.iter().find_map(|e| match &e.kind {
-                        super::transcript::EntryKind::User { text } => lifecycle::title_from(text),
-                        _ => None,
-                    });
-                }
-                M::Undefined => {}
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A prompt names the session until the agent gives it a title.
-pub(super) fn prompt_title(s: &mut SessionView, text: &str) {
-    if !s.agent_title && s.title.is_none() {
-        s.title = lifecycle::title_from(text);
     }
 }
 

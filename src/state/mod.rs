@@ -32,6 +32,7 @@ mod queue;
 pub mod session;
 pub mod slash;
 pub mod transcript;
+mod updates;
 
 pub use action::Action;
 pub use attention::{need_count, terminal_title};

@@ -237,7 +237,7 @@ pub(super) fn dispatch(state: &mut AppState, id: &str, text: String, fx: &mut Ve
     let agent = s.agent.clone();
     s.transcript.start_turn(&agent);
     s.prompt_in_flight = true;
-    super::events::prompt_title(s, &text);
+    super::updates::prompt_title(s, &text);
     s.clear_input();
     s.history_pos = None;
     s.scroll = Scroll::Follow;
