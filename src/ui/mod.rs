@@ -21,6 +21,7 @@ pub mod text_wrap;
 pub mod theme;
 pub mod theme_view;
 pub mod tool_summary;
+mod tool_view;
 pub mod windows;
 pub mod wrap;
 
