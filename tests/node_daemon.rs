@@ -162,7 +162,7 @@ async fn a_session_outlives_its_client_and_a_new_client_replays_it_exactly_once(
 }
 
 #[tokio::test]
-async fn a_config_option_one_client_sets_reaches_the_others_and_later_attaches() {
+async fn config_options_and_modes_one_client_sets_reach_the_others_and_later_attaches() {
     use praxis::node::client::{OptionSetting, OptionValue};
     let d = start_daemon(&[]);
     let (a, _a_events) = client(&d.socket, None).await;
@@ -184,11 +184,15 @@ async fn a_config_option_one_client_sets_reaches_the_others_and_later_attaches()
         matches!(e, NodeEvent::Update { update, .. } if update.kind() == "config_option_update")
     })
     .await;
-    // A client that attaches later is told with the answer.
+    a.set_mode(&s, "plan").await.unwrap();
+    // A client that attaches later is told with the answer: the options and the modes.
     let (c, _c_events) = client(&d.socket, None).await;
     let resumed = c.resume(&s).await.unwrap();
     assert!(matches!(model_of(&resumed.options),
         Some(OptionValue::Select { current, .. }) if current == "demo-deep"));
+    let modes = resumed.modes.expect("the modes come with the answer");
+    assert_eq!(modes.current.as_deref(), Some("plan"));
+    assert_eq!(modes.available, ["default", "plan"]);
 }
 
 #[tokio::test]

@@ -135,6 +135,7 @@ impl Node {
             p.insert("replayed".into(), json!(attached.replayed));
             p.insert("cwd".into(), json!(s.spec.cwd));
             p.insert("configOptions".into(), s.config_options());
+            p.insert("modes".into(), s.modes());
         }
         Ok(answer)
     }

@@ -94,6 +94,11 @@ async fn forward_update(session: &NodeSession, mut params: Value) {
                 session.heard_config_options(options);
             }
         }
+        Some("current_mode_update") => {
+            if let Some(mode) = update.get("currentModeId").filter(|m| m.is_string()) {
+                session.heard_mode(mode);
+            }
+        }
         _ => {}
     }
     let seq = session.out.emit(method::SESSION_UPDATE, params, None).await;

@@ -44,6 +44,9 @@ pub(super) struct Inner {
     /// The agent's config options as last heard (`session/new`, `config_option_update`,
     /// `session/set_config_option`): a client that attaches gets them with the answer.
     pub config_options: Value,
+    /// The agent's session modes (`session/new`'s `modes`, its current one kept from
+    /// `current_mode_update`), for the same.
+    pub modes: Value,
 }
 
 pub(super) struct NodeSession {
@@ -123,6 +126,11 @@ impl NodeSession {
             config_options: agent
                 .new_session
                 .get("configOptions")
+                .cloned()
+                .unwrap_or(Value::Null),
+            modes: agent
+                .new_session
+                .get("modes")
                 .cloned()
                 .unwrap_or(Value::Null),
         };
@@ -375,10 +383,17 @@ impl NodeSession {
     pub async fn set_mode(&self, mut params: Value) -> Result<Value, RpcError> {
         set_field(&mut params, "sessionId", json!(self.agent.session_id))
             .map_err(RpcError::invalid_params)?;
-        self.agent
+        let mode = params.get("modeId").cloned();
+        let answer = self
+            .agent
             .peer
             .request(method::SESSION_SET_MODE, params)
-            .await
+            .await?;
+        // Kept now: the agent's `current_mode_update` may come after its answer, or never.
+        if let Some(mode) = mode.filter(Value::is_string) {
+            self.heard_mode(&mode);
+        }
+        Ok(answer)
     }
 
     /// `session/set_config_option`: the agent answers with every option; the other clients
@@ -419,6 +434,17 @@ impl NodeSession {
 
     pub fn config_options(&self) -> Value {
         self.lock().config_options.clone()
+    }
+
+    /// Keeps the agent's current mode (`current_mode_update`).
+    pub(super) fn heard_mode(&self, mode: &Value) {
+        if let Some(m) = self.lock().modes.as_object_mut() {
+            m.insert("currentModeId".into(), mode.clone());
+        }
+    }
+
+    pub fn modes(&self) -> Value {
+        self.lock().modes.clone()
     }
 
     /// Ends the session: cancel if busy, `session/close` if the agent supports it, then end

@@ -101,6 +101,7 @@ pub(super) fn run_effect(
                     let _ = tx.send(Action::OptionsHeard {
                         session: session.clone(),
                         options: r.options,
+                        modes: r.modes,
                     });
                 });
                 let _ = tx.send(Action::Attached { session, result });
@@ -113,6 +114,7 @@ pub(super) fn run_effect(
                     let _ = tx.send(Action::OptionsHeard {
                         session: session.clone(),
                         options: r.options,
+                        modes: r.modes,
                     });
                 });
                 let _ = tx.send(Action::Attached { session, result });

@@ -65,10 +65,12 @@ pub enum Action {
         option: String,
         result: Result<Vec<ConfigOption>, RpcError>,
     },
-    /// A session's config options as its node last heard them (told when attaching).
+    /// A session's config options and modes as its node last heard them (told when
+    /// attaching).
     OptionsHeard {
         session: String,
         options: Vec<ConfigOption>,
+        modes: Option<crate::node_api::Modes>,
     },
     TranscriptSaved {
         session: String,

@@ -109,8 +109,7 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
                     view.lifecycle.push(state.now_ms, LifeKind::Started);
                     view.transcript.model = created.model.as_deref().map(sanitize);
                     if let Some(modes) = &created.modes {
-                        view.mode = modes.current.as_deref().map(sanitize);
-                        view.modes = modes.available.iter().map(|m| sanitize(m)).collect();
+                        super::updates::modes(&mut view, modes);
                     }
                     super::options::apply(&mut view, created.options.clone());
                     for problem in std::mem::take(&mut state.startup_notices) {
@@ -224,8 +223,15 @@ pub(super) fn on_event(state: &mut AppState, action: Action, fx: &mut Vec<Effect
             option,
             result,
         } => super::options::answered(state, session, option, result),
-        Action::OptionsHeard { session, options } => {
+        Action::OptionsHeard {
+            session,
+            options,
+            modes,
+        } => {
             if let Some(s) = state.session_mut(&session) {
+                if let Some(m) = modes {
+                    super::updates::modes(s, &m);
+                }
                 if !options.is_empty() {
                     super::options::apply(s, options);
                 }

@@ -39,6 +39,7 @@ fn with_options(id: &str) -> AppState {
         Action::OptionsHeard {
             session: id.into(),
             options: advertised("demo-fast", false),
+            modes: None,
         },
     );
     s
@@ -183,6 +184,32 @@ fn mode_goes_through_the_mode_option_when_there_is_one() {
         Some(("mode".into(), OptionSetting::Value("plan".into())))
     );
     assert!(!fx.iter().any(|e| matches!(e, Effect::SetMode { .. })));
+}
+
+#[test]
+fn modes_told_on_attach_are_taken_for_an_agent_with_modes_only() {
+    let mut s = app();
+    create(&mut s, "a", "/work");
+    update(
+        &mut s,
+        Action::OptionsHeard {
+            session: "a".into(),
+            options: Vec::new(),
+            modes: Some(crate::node_api::Modes {
+                current: Some("plan\u{1b}[2J".into()),
+                available: vec!["default".into(), "plan".into()],
+            }),
+        },
+    );
+    let v = s.active_session().unwrap();
+    assert_eq!(v.mode.as_deref(), Some("plan"));
+    assert_eq!(v.modes, vec!["default", "plan"]);
+    // With no mode option, /mode goes through session/set_mode.
+    let fx = run(&mut s, "/mode default");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::SetMode { .. })),
+        "{fx:?}"
+    );
 }
 
 #[test]

@@ -7,6 +7,12 @@ use super::session::{AgentCommand, SessionView};
 use crate::protocol::acp::{schema, Update};
 use crate::sanitize::sanitize;
 
+/// The session's modes as the agent advertised them (`session/new`, or as its node kept them).
+pub(super) fn modes(s: &mut SessionView, modes: &crate::node_api::Modes) {
+    s.mode = modes.current.as_deref().map(sanitize);
+    s.modes = modes.available.iter().map(|m| sanitize(m)).collect();
+}
+
 /// The answer or thought text an update streams, in bytes.
 pub(super) fn streamed_text(update: &Update) -> u64 {
     use schema::SessionUpdate as U;

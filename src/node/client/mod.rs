@@ -281,6 +281,9 @@ impl NodeClient {
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
             options: config_options(praxis_meta(&raw, "configOptions")),
+            modes: praxis_meta(&raw, "modes")
+                .filter(|m| m.is_object())
+                .map(modes),
             summary,
         })
     }
@@ -378,6 +381,8 @@ pub struct Resumed {
     pub summary: Option<SessionSummary>,
     /// The session's config options as the node last heard them.
     pub options: Vec<ConfigOption>,
+    /// The session's modes as the node last heard them.
+    pub modes: Option<Modes>,
 }
 
 /// Adds the node token to a command's `_meta.praxis` (the node removes it before anything
