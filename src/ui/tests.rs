@@ -64,6 +64,14 @@ fn upd(s: &mut AppState, id: &str, v: Value) {
     );
 }
 
+/// Types `text` into the prompt and sends it.
+fn prompted(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        key(s, KeyCode::Char(c), Modifiers::NONE);
+    }
+    key(s, KeyCode::Enter, Modifiers::NONE);
+}
+
 fn key(s: &mut AppState, code: KeyCode, m: Modifiers) {
     update(s, Action::Key(Key::new(code, m)));
 }
@@ -72,10 +80,7 @@ fn key(s: &mut AppState, code: KeyCode, m: Modifiers) {
 fn showcase() -> AppState {
     let mut s = app();
     open_session(&mut s, "s1", false);
-    for c in "fix the build".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "fix the build");
     upd(
         &mut s,
         "s1",
@@ -173,10 +178,7 @@ fn chat_with_every_item_kind() {
 fn finished_turn_with_tokens_and_yolo() {
     let mut s = app();
     open_session(&mut s, "s1", true);
-    for c in "hi".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "hi");
     upd(
         &mut s,
         "s1",
@@ -319,10 +321,7 @@ fn the_working_indicator_turns_and_counts_the_seconds() {
     let mut s = app();
     open_session(&mut s, "s1", false);
     update(&mut s, Action::Tick { now_ms: 1_000_000 });
-    for c in "go".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "go");
     let at = |s: &mut AppState, ms: u64| {
         update(s, Action::Tick { now_ms: ms });
         render(s, 80, 12)
@@ -346,10 +345,7 @@ fn the_working_indicator_estimates_tokens_and_the_status_bar_shows_the_context_s
     let mut s = app();
     open_session(&mut s, "s1", false);
     update(&mut s, Action::Tick { now_ms: 1_000_000 });
-    for c in "go".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "go");
     let text = "word ".repeat(1000);
     upd(
         &mut s,
@@ -392,10 +388,7 @@ fn the_working_indicator_estimates_tokens_and_the_status_bar_shows_the_context_s
 fn fenced_tool_output_is_rendered_as_markdown_and_plain_output_keeps_its_lines() {
     let mut s = app();
     open_session(&mut s, "s1", false);
-    for c in "go".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "go");
     upd(
         &mut s,
         "s1",
@@ -429,10 +422,7 @@ fn fenced_tool_output_is_rendered_as_markdown_and_plain_output_keeps_its_lines()
 fn alt_i_shows_a_tools_raw_input_in_place_of_its_summary() {
     let mut s = app();
     open_session(&mut s, "s1", false);
-    for c in "go".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "go");
     upd(
         &mut s,
         "s1",
@@ -458,10 +448,7 @@ fn alt_i_shows_a_tools_raw_input_in_place_of_its_summary() {
 fn scrolled_up_during_a_stream_a_marker_says_output_arrived_below() {
     let mut s = app();
     open_session(&mut s, "s1", false);
-    for c in "go".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "go");
     let long: String = (0..60).map(|i| format!("line {i}\n\n")).collect();
     upd(
         &mut s,
@@ -586,10 +573,7 @@ fn an_empty_chat_says_where_you_are_and_three_keys() {
         "{screen}"
     );
     // Gone once the chat has something in it.
-    for c in "hi".chars() {
-        key(&mut s, KeyCode::Char(c), Modifiers::NONE);
-    }
-    key(&mut s, KeyCode::Enter, Modifiers::NONE);
+    prompted(&mut s, "hi");
     assert!(!render(&s, 80, 20).contains("every key"));
 }
 
