@@ -87,6 +87,11 @@ struct Demo {
     sessions: Mutex<HashMap<String, Session>>,
 }
 
+/// A string member of a request's params ("" when missing or not a string).
+fn str_param<'a>(params: &'a Value, key: &str) -> &'a str {
+    params.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
 /// Serves ACP on this process's stdin/stdout until the client goes away.
 pub async fn run(opts: DemoOptions) -> i32 {
     let (peer, mut incoming) = Peer::spawn(stdio::own_stdio());
@@ -102,10 +107,7 @@ pub async fn run(opts: DemoOptions) -> i32 {
                 tokio::spawn(demo.clone().handle(id, method, params));
             }
             Incoming::Notification { method: m, params } if m == method::SESSION_CANCEL => {
-                let sid = params
-                    .get("sessionId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let sid = str_param(&params, "sessionId");
                 if let Some(s) = demo.lock().get(sid) {
                     let _ = s.cancel.send(true);
                 }
@@ -120,6 +122,18 @@ pub async fn run(opts: DemoOptions) -> i32 {
 impl Demo {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on session `sid`'s settings.
+    fn with_settings<T>(
+        &self,
+        sid: &str,
+        f: impl FnOnce(&mut options::Settings) -> Result<T, RpcError>,
+    ) -> Result<T, RpcError> {
+        match self.lock().get_mut(sid) {
+            Some(s) => f(&mut s.settings),
+            None => Err(RpcError::not_found(format!("no session {sid}"))),
+        }
     }
 
     async fn handle(self: Arc<Self>, id: Id, m: String, params: Value) {
@@ -142,10 +156,7 @@ impl Demo {
             method::SESSION_SET_CONFIG_OPTION => self.set_config_option(&params),
             method::SESSION_LIST => Ok(self.list()),
             method::SESSION_CLOSE => {
-                let sid = params
-                    .get("sessionId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let sid = str_param(&params, "sessionId");
                 match self.lock().remove(sid) {
                     Some(s) => {
                         let _ = s.cancel.send(true);
@@ -178,10 +189,7 @@ impl Demo {
     }
 
     fn authenticate(&self, params: &Value) -> Result<Value, RpcError> {
-        let method_id = params
-            .get("methodId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let method_id = str_param(params, "methodId");
         if method_id != "demo-token" {
             return Err(RpcError::invalid_params(format!(
                 "unknown auth method `{method_id}`"
@@ -255,22 +263,12 @@ impl Demo {
     }
 
     async fn set_mode(&self, params: &Value) -> Result<Value, RpcError> {
-        let sid = params
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let mode = params
-            .get("modeId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let options = {
-            let mut sessions = self.lock();
-            let s = sessions
-                .get_mut(sid)
-                .ok_or_else(|| RpcError::not_found(format!("no session {sid}")))?;
-            s.settings.set("mode", &json!(mode))?;
-            s.settings.to_json()
-        };
+        let sid = str_param(params, "sessionId");
+        let mode = str_param(params, "modeId");
+        let options = self.with_settings(sid, |settings| {
+            settings.set("mode", &json!(mode))?;
+            Ok(settings.to_json())
+        })?;
         for update in [
             json!({ "sessionUpdate": "current_mode_update", "currentModeId": mode }),
             json!({ "sessionUpdate": "config_option_update", "configOptions": options }),
@@ -288,21 +286,14 @@ impl Demo {
 
     /// `session/set_config_option`: answers with every option as it is now.
     fn set_config_option(&self, params: &Value) -> Result<Value, RpcError> {
-        let sid = params
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let id = params
-            .get("configId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let sid = str_param(params, "sessionId");
+        let id = str_param(params, "configId");
         let value = params.get("value").cloned().unwrap_or(Value::Null);
-        let mut sessions = self.lock();
-        let s = sessions
-            .get_mut(sid)
-            .ok_or_else(|| RpcError::not_found(format!("no session {sid}")))?;
-        s.settings.set(id, &value)?;
-        Ok(json!({ "configOptions": s.settings.to_json() }))
+        let options = self.with_settings(sid, |settings| {
+            settings.set(id, &value)?;
+            Ok(settings.to_json())
+        })?;
+        Ok(json!({ "configOptions": options }))
     }
 
     fn list(&self) -> Value {
@@ -315,11 +306,7 @@ impl Demo {
     }
 
     async fn prompt(&self, params: Value) -> Result<Value, RpcError> {
-        let sid = params
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let sid = str_param(&params, "sessionId").to_string();
         let (cwd, cancel) = {
             let sessions = self.lock();
             let s = sessions
