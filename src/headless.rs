@@ -293,26 +293,22 @@ impl Printer {
         }
     }
 
-    /// The `[tool]` line of an update that changes the status ("" for one that does not).
+    /// The `[tool]` line of an update that changes the status ("" for one that does not);
+    /// called after [`tool_output`](Self::tool_output) has taken the update's output in.
     fn tool_status(&mut self, tu: &schema::ToolCallUpdate) -> String {
         let Some(status) = tu.fields.status else {
             return String::new();
         };
         let id = tu.tool_call_id.0.to_string();
-        let title = self.titles.get(&id).cloned().unwrap_or(id);
-        let first = tu
-            .fields
-            .content
-            .iter()
-            .flatten()
-            .find_map(|c| match c {
-                schema::ToolCallContent::Content(c) => content_text(&c.content).map(sanitize),
-                _ => None,
-            })
-            .and_then(|t| crate::tool_text::headline(&t).map(str::to_owned))
+        // A failure says why: its output's headline (kept, sanitized, by `tool_output`).
+        let first = self
+            .outputs
+            .get(&id)
             .filter(|_| status == schema::ToolCallStatus::Failed)
+            .and_then(|o| crate::tool_text::headline(&o.text))
             .map(|l| format!(" — {l}"))
             .unwrap_or_default();
+        let title = self.titles.get(&id).cloned().unwrap_or(id);
         self.line(&format!("[tool] {title}: {}{first}", wire_name(&status)))
     }
 
