@@ -380,15 +380,17 @@ impl NodeSession {
         }
     }
 
-    pub async fn set_mode(&self, mut params: Value) -> Result<Value, RpcError> {
+    /// A client's request about this session, passed to its agent under the agent's own
+    /// session id.
+    async fn ask_agent(&self, method: &str, mut params: Value) -> Result<Value, RpcError> {
         set_field(&mut params, "sessionId", json!(self.agent.session_id))
             .map_err(RpcError::invalid_params)?;
+        self.agent.peer.request(method, params).await
+    }
+
+    pub async fn set_mode(&self, params: Value) -> Result<Value, RpcError> {
         let mode = params.get("modeId").cloned();
-        let answer = self
-            .agent
-            .peer
-            .request(method::SESSION_SET_MODE, params)
-            .await?;
+        let answer = self.ask_agent(method::SESSION_SET_MODE, params).await?;
         // Kept now: the agent's `current_mode_update` may come after its answer, or never.
         if let Some(mode) = mode.filter(Value::is_string) {
             self.heard_mode(&mode);
@@ -398,17 +400,9 @@ impl NodeSession {
 
     /// `session/set_config_option`: the agent answers with every option; the other clients
     /// (and the journal) hear it as a `config_option_update`.
-    pub async fn set_config_option(
-        &self,
-        mut params: Value,
-        by: ConnId,
-    ) -> Result<Value, RpcError> {
-        set_field(&mut params, "sessionId", json!(self.agent.session_id))
-            .map_err(RpcError::invalid_params)?;
+    pub async fn set_config_option(&self, params: Value, by: ConnId) -> Result<Value, RpcError> {
         let answer = self
-            .agent
-            .peer
-            .request(method::SESSION_SET_CONFIG_OPTION, params)
+            .ask_agent(method::SESSION_SET_CONFIG_OPTION, params)
             .await?;
         if let Some(options) = answer.get("configOptions").filter(|o| o.is_array()) {
             self.heard_config_options(options);

@@ -29,7 +29,7 @@ pub(super) fn config_options(v: Option<&Value>) -> Vec<ConfigOption> {
     v.and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|o| serde_json::from_value::<schema::SessionConfigOption>(o.clone()).ok())
+        .filter_map(|o| <schema::SessionConfigOption as serde::Deserialize>::deserialize(o).ok())
         .filter_map(|o| ConfigOption::from_schema(&o))
         .collect()
 }
